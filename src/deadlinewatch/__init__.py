@@ -1,0 +1,1 @@
+"""deadlinewatch: alerts on the deadlines of public commitments."""

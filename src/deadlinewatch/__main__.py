@@ -1,0 +1,3 @@
+from deadlinewatch.cli import main
+
+raise SystemExit(main())
