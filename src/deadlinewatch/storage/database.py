@@ -1,0 +1,105 @@
+"""Engines and schema migrations.
+
+SQLite (the default) gets WAL, a 30 s ``busy_timeout``, foreign keys, and explicit transaction
+control: pysqlite's own BEGIN handling is switched off and we emit ``BEGIN`` ourselves — ``BEGIN
+IMMEDIATE`` on connections marked with :data:`WRITE` so read-then-write transactions take the
+write lock up front instead of failing with "database is locked" half way (the SQLAlchemy pysqlite
+recipe). PostgreSQL goes through psycopg with ``pool_pre_ping``.
+
+:func:`migrate` upgrades to the newest Alembic revision under a lock, so several processes
+starting at once are safe. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+# Execution options that make a SQLite transaction start with BEGIN IMMEDIATE (no-op elsewhere).
+WRITE: dict[str, Any] = {"deadlinewatch_begin": "IMMEDIATE"}
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# pg_advisory_xact_lock key for schema migrations ("dlw-migr" as bytes; any fixed bigint works, it
+# only has to differ from the other advisory locks the service takes).
+MIGRATION_LOCK_KEY = 0x646C_772D_6D69_6772
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql+psycopg://…``).
+
+    ``sqlite:///:memory:`` uses one shared connection (StaticPool), so every session sees the same
+    private database — what ``replay`` needs.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, echo=echo)
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    if in_memory:
+        engine = create_engine(
+            parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}, echo=echo
+        )
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, echo=echo)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite; "begin" below emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("deadlinewatch_begin", "")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at our migrations; no alembic.ini needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` under a lock held for the whole upgrade.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` in the migrating transaction (DDL is transactional there,
+    so a second process waits, then finds the schema at head). SQLite: ``BEGIN IMMEDIATE`` holds
+    the database write lock for the same span. Idempotent: at head it changes nothing.
+    """
+    with engine.connect() as connection:
+        connection = connection.execution_options(**WRITE)
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(connection), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` before the first migration)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
