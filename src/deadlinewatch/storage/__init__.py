@@ -1,1 +1,31 @@
+"""Persistence (sqlmodel on SQLite or PostgreSQL): the notification ledger/outbox and the state
+the engine keeps between runs. Outside this package, use :class:`Store`, the records and the
+engine/migration functions re-exported here; table classes stay inside."""
 
+from deadlinewatch.storage.database import create_db_engine, current_revision, migrate
+from deadlinewatch.storage.records import (
+    AckRecord,
+    NewNotification,
+    NotificationRecord,
+    NotificationState,
+    SnoozeRecord,
+    SourceState,
+    StatusChangeRecord,
+    new_notifications,
+)
+from deadlinewatch.storage.store import Store
+
+__all__ = [
+    "AckRecord",
+    "NewNotification",
+    "NotificationRecord",
+    "NotificationState",
+    "SnoozeRecord",
+    "SourceState",
+    "StatusChangeRecord",
+    "Store",
+    "create_db_engine",
+    "current_revision",
+    "migrate",
+    "new_notifications",
+]

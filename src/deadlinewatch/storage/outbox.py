@@ -1,0 +1,299 @@
+"""The ledger as a durable outbox: insert decisions once, claim them with a lease, record outcomes.
+
+Claiming is safe across processes and replicas: on PostgreSQL the candidate rows are locked with
+``FOR UPDATE SKIP LOCKED`` (concurrent claimers take different rows without waiting); on SQLite
+the transaction starts with ``BEGIN IMMEDIATE`` so claimers are serialised by the write lock. In
+both, the UPDATE repeats the claim condition, so a row is only taken while it is claimable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from deadlinewatch.domain.model import EventKind
+from deadlinewatch.storage.database import WRITE
+from deadlinewatch.storage.records import NewNotification, NotificationRecord
+from deadlinewatch.storage.tables import Notification, NotificationFields, NotificationState
+
+_T = Notification.__table__  # type: ignore[attr-defined]
+_c = _T.c
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Repository:
+    """Base: short transactions on an engine (reads deferred, writes ``BEGIN IMMEDIATE`` on SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection = connection.execution_options(**WRITE)
+            with connection.begin():
+                yield connection
+
+    def _insert(self, table: Any) -> Any:
+        """A dialect insert with ``on_conflict_do_*`` support."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        if self._dialect == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"unsupported database dialect {self._dialect!r}")
+
+
+def _record(row: Row[Any]) -> NotificationRecord:
+    m = row._mapping
+    return NotificationRecord(
+        id=m["id"],
+        key=m["key"],
+        subscription=m["subscription"],
+        channel=m["channel"],
+        subject=m["subject"],
+        event=EventKind(m["event"]),
+        occurred=m["occurred"],
+        send_at=m["send_at"],
+        payload=m["payload"],
+        state=NotificationState(m["state"]),
+        attempts=m["attempts"],
+        last_error=m["last_error"],
+        lease_owner=m["lease_owner"],
+        lease_until=m["lease_until"],
+        next_attempt_at=m["next_attempt_at"],
+        created_at=m["created_at"],
+        sent_at=m["sent_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        _c.send_at <= now,
+        _c.next_attempt_at <= now,
+        or_(
+            _c.state == NotificationState.PENDING.value,
+            and_(_c.state == NotificationState.SENDING.value, _c.lease_until <= now),
+        ),
+    )
+
+
+class OutboxRepository(Repository):
+    def insert_notifications(self, rows: Iterable[NewNotification], now: datetime | None = None) -> int:
+        """Insert the rows whose key is new (``ON CONFLICT (key) DO NOTHING``); returns how many were.
+
+        Safe against concurrent inserts of the same keys from other processes. ``created_at`` and
+        ``updated_at`` are ``now``, or the database's clock when it is ``None``.
+        """
+        values = [self._row_values(row) for row in rows]
+        if not values:
+            return 0
+        stamp: Any = now if now is not None else func.current_timestamp()
+        stmt = (
+            self._insert(_T)
+            .values(created_at=stamp, updated_at=stamp)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(_c.id)
+        )
+        inserted = 0
+        with self._write() as connection:
+            for chunk in _chunks(values):
+                inserted += len(connection.execute(stmt, list(chunk)).all())
+        return inserted
+
+    @staticmethod
+    def _row_values(row: NewNotification) -> dict[str, Any]:
+        fields = NotificationFields.model_validate(
+            {
+                "key": row.key,
+                "subscription": row.subscription,
+                "channel": row.channel,
+                "subject": row.subject,
+                "event": row.event,
+                "occurred": row.occurred,
+                "send_at": row.send_at,
+                "payload": dict(row.payload),
+                "state": row.state,
+                "last_error": row.reason,
+            }
+        )
+        if fields.state not in (NotificationState.PENDING, NotificationState.SUPERSEDED):
+            raise ValueError(f"a new notification is pending or superseded, not {fields.state}")
+        values = fields.model_dump()
+        values["event"] = fields.event.value
+        values["state"] = fields.state.value
+        values.update(
+            attempts=0, lease_owner=None, lease_until=None, next_attempt_at=fields.send_at, sent_at=None
+        )
+        return values
+
+    def claim_due(
+        self, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[NotificationRecord]:
+        """Take up to ``limit`` due rows for ``owner``: pending ones whose ``send_at`` and
+        ``next_attempt_at`` have come, and ``sending`` ones whose lease expired. Each is set to
+        ``sending`` with a lease until ``now + lease_seconds`` and ``attempts + 1``. Oldest first.
+        """
+        if limit <= 0:
+            return []
+        candidates = select(_c.id).where(_claimable(now)).order_by(_c.next_attempt_at, _c.id).limit(limit)
+        if self._dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        with self._write() as connection:
+            ids = list(connection.execute(candidates).scalars())
+            if not ids:
+                return []
+            claimed = connection.execute(
+                update(_T)
+                .where(_c.id.in_(ids), _claimable(now))
+                .values(
+                    state=NotificationState.SENDING.value,
+                    lease_owner=owner,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    attempts=_c.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(*_c)
+            ).all()
+        records = [_record(row) for row in claimed]
+        records.sort(key=lambda r: (r.next_attempt_at, r.id))
+        return records
+
+    def _finish(self, id: int, owner: str | None, values: dict[str, Any]) -> bool:
+        condition = _c.id == id
+        if owner is not None:
+            condition = and_(condition, _c.lease_owner == owner)
+        with self._write() as connection:
+            result = connection.execute(update(_T).where(condition).values(**values))
+            return bool(result.rowcount)
+
+    def mark_sent(self, id: int, now: datetime, owner: str | None = None) -> bool:
+        """Record that the channel accepted row ``id``. With ``owner``, only while it holds the
+        lease. Returns whether a row was updated."""
+        return self._finish(
+            id,
+            owner,
+            {
+                "state": NotificationState.SENT.value,
+                "sent_at": now,
+                "updated_at": now,
+                "lease_owner": None,
+                "lease_until": None,
+                "last_error": None,
+            },
+        )
+
+    def mark_retry(
+        self, id: int, error: str, next_attempt_at: datetime, now: datetime, owner: str | None = None
+    ) -> bool:
+        """Back to ``pending`` after a transient error, claimable again at ``next_attempt_at``."""
+        return self._finish(
+            id,
+            owner,
+            {
+                "state": NotificationState.PENDING.value,
+                "last_error": error,
+                "next_attempt_at": next_attempt_at,
+                "updated_at": now,
+                "lease_owner": None,
+                "lease_until": None,
+            },
+        )
+
+    def mark_failed(self, id: int, error: str, now: datetime, owner: str | None = None) -> bool:
+        """A permanent error: the row stays ``failed`` with ``error`` (listed by ``outbox --failed``)."""
+        return self._finish(
+            id,
+            owner,
+            {
+                "state": NotificationState.FAILED.value,
+                "last_error": error,
+                "updated_at": now,
+                "lease_owner": None,
+                "lease_until": None,
+            },
+        )
+
+    def mark_superseded(self, keys_or_ids: Iterable[str | int], now: datetime, reason: str) -> int:
+        """Set pending rows (by key ``str`` or id ``int``) to ``superseded`` with ``reason`` in
+        ``last_error``. Rows already sending, sent or failed are left alone. Returns the count."""
+        wanted = list(keys_or_ids)
+        keys = [k for k in wanted if isinstance(k, str)]
+        ids = [i for i in wanted if isinstance(i, int)]
+        changed = 0
+        with self._write() as connection:
+            for column, values in ((_c.key, keys), (_c.id, ids)):
+                for chunk in _chunks(values):
+                    result = connection.execute(
+                        update(_T)
+                        .where(column.in_(chunk), _c.state == NotificationState.PENDING.value)
+                        .values(state=NotificationState.SUPERSEDED.value, last_error=reason, updated_at=now)
+                    )
+                    changed += result.rowcount
+        return changed
+
+    def existing_keys(self, keys: Iterable[str]) -> set[str]:
+        """The subset of ``keys`` already in the ledger (any state)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self._read() as connection:
+            for chunk in _chunks(wanted):
+                found.update(connection.execute(select(_c.key).where(_c.key.in_(chunk))).scalars())
+        return found
+
+    def get_notification(self, id: int) -> NotificationRecord | None:
+        with self._read() as connection:
+            row = connection.execute(select(_T).where(_c.id == id)).first()
+        return _record(row) if row is not None else None
+
+    def list_notifications(
+        self, failed_only: bool = False, limit: int | None = None, subject: str | None = None
+    ) -> list[NotificationRecord]:
+        """Ledger rows, newest ``send_at`` first; only ``failed`` ones with ``failed_only``."""
+        query = select(_T).order_by(_c.send_at.desc(), _c.id.desc())
+        if failed_only:
+            query = query.where(_c.state == NotificationState.FAILED.value)
+        if subject is not None:
+            query = query.where(_c.subject == subject)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def counts_by_state(self) -> dict[NotificationState, int]:
+        """Number of ledger rows per state (every state present, zero when none)."""
+        counts = dict.fromkeys(NotificationState, 0)
+        with self._read() as connection:
+            for state, count in connection.execute(select(_c.state, func.count()).group_by(_c.state)):
+                counts[NotificationState(state)] = int(count)
+        return counts
+
+    def next_wake_at(self) -> datetime | None:
+        """The earliest instant a row becomes claimable (pending: its next attempt; sending: its
+        lease end), or ``None`` when nothing is waiting."""
+        pending = select(func.min(_c.next_attempt_at)).where(_c.state == NotificationState.PENDING.value)
+        leased = select(func.min(_c.lease_until)).where(_c.state == NotificationState.SENDING.value)
+        with self._read() as connection:
+            instants = [connection.execute(q).scalar() for q in (pending, leased)]
+        present = [i for i in instants if i is not None]
+        return min(present) if present else None

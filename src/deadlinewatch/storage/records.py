@@ -1,0 +1,186 @@
+"""What the storage layer hands out and takes in: plain frozen values, never table rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deadlinewatch.domain.localtime import format_utc, parse_utc
+from deadlinewatch.domain.model import EventKind, Status, StatusChange
+from deadlinewatch.domain.notifications import Notice
+from deadlinewatch.storage.tables import NotificationState
+
+__all__ = [
+    "AckRecord",
+    "NewNotification",
+    "NotificationRecord",
+    "NotificationState",
+    "SnoozeRecord",
+    "SourceState",
+    "StatusChangeRecord",
+    "new_notifications",
+]
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """A ledger row to insert. ``state`` is ``pending`` (to send) or ``superseded`` (decided, not
+    sent: ``reason`` says why). ``payload`` is stored as JSON and never changed afterwards."""
+
+    key: str
+    subscription: str
+    channel: str
+    subject: str
+    event: EventKind
+    occurred: datetime
+    send_at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    state: NotificationState = NotificationState.PENDING
+    reason: str | None = None
+
+    @classmethod
+    def from_notice(
+        cls,
+        notice: Notice,
+        channel: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        state: NotificationState = NotificationState.PENDING,
+        reason: str | None = None,
+    ) -> NewNotification:
+        """The row for ``notice`` on ``channel``; ``context`` is extra JSON-ready render context."""
+        payload = {
+            "subscription": notice.subscription,
+            "channels": list(notice.channels),
+            "event": notice.event.value,
+            "subject": notice.subject,
+            "occurred": format_utc(notice.occurred),
+            "send_at": format_utc(notice.send_at),
+            "fields": dict(notice.fields),
+            "context": dict(context or {}),
+        }
+        return cls(
+            key=notice.key(channel),
+            subscription=notice.subscription,
+            channel=channel,
+            subject=notice.subject,
+            event=notice.event,
+            occurred=notice.occurred,
+            send_at=notice.send_at,
+            payload=payload,
+            state=state,
+            reason=reason,
+        )
+
+
+def new_notifications(
+    notice: Notice,
+    context: Mapping[str, Any] | None = None,
+    *,
+    state: NotificationState = NotificationState.PENDING,
+    reason: str | None = None,
+) -> list[NewNotification]:
+    """One row per channel of ``notice`` (its fan-out)."""
+    return [
+        NewNotification.from_notice(notice, channel, context, state=state, reason=reason)
+        for channel in notice.channels
+    ]
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    """A ledger row as stored."""
+
+    id: int
+    key: str
+    subscription: str
+    channel: str
+    subject: str
+    event: EventKind
+    occurred: datetime
+    send_at: datetime
+    payload: Mapping[str, Any]
+    state: NotificationState
+    attempts: int
+    last_error: str | None
+    lease_owner: str | None
+    lease_until: datetime | None
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def context(self) -> Mapping[str, Any]:
+        value = self.payload.get("context", {})
+        return value if isinstance(value, Mapping) else {}
+
+    def notice(self) -> Notice:
+        """The :class:`Notice` this row was made from (``channels`` as recorded in the payload)."""
+        channels = self.payload.get("channels") or [self.channel]
+        send_at = self.payload.get("send_at")
+        return Notice(
+            subscription=self.subscription,
+            channels=tuple(str(c) for c in channels),
+            event=self.event,
+            subject=self.subject,
+            occurred=self.occurred,
+            send_at=parse_utc(send_at) if isinstance(send_at, str) else self.send_at,
+            fields=dict(self.payload.get("fields") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class StatusChangeRecord:
+    id: int
+    commitment_id: str
+    at: datetime
+    status: Status
+    note: str | None
+    url: str | None
+    origin: str
+    verified: bool
+    recorded_at: datetime
+
+    @property
+    def change(self) -> StatusChange:
+        return StatusChange(
+            at=self.at,
+            status=self.status,
+            note=self.note,
+            url=self.url,
+            origin=self.origin,
+            verified=self.verified,
+        )
+
+
+@dataclass(frozen=True)
+class AckRecord:
+    id: int
+    commitment_id: str
+    at: datetime
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SnoozeRecord:
+    id: int
+    commitment_id: str
+    at: datetime
+    until: datetime
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's polling state. ``updated_at`` ``None`` on save = the database's clock."""
+
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_failures: int = 0
+    failing: bool = False
+    last_error: str | None = None
+    updated_at: datetime | None = None
