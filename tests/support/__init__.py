@@ -1,0 +1,1 @@
+"""Test support: real local servers (Slack Web API, SMTP) that tests start and stop themselves."""
