@@ -99,8 +99,10 @@ def smtp_error(exc: Exception, context: str) -> DeliveryError:
     if isinstance(exc, aiosmtplib.SMTPResponseException) and not isinstance(exc, ConnectionError):
         what = "authentication failed" if isinstance(exc, aiosmtplib.SMTPAuthenticationError) else "refused"
         return DeliveryError(f"{context}: {what}: {exc.code} {exc.message}", permanent=exc.code >= 500)
-    if isinstance(exc, aiosmtplib.SMTPNotSupported):
-        return DeliveryError(f"{context}: {exc}", permanent=True)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported) or type(exc) is aiosmtplib.SMTPException:
+        # aiosmtplib raises the bare class for capability mismatches (no STARTTLS, no AUTH method):
+        # the server will not change its mind on a retry.
+        return DeliveryError(f"{context}: server cannot do what the config asks: {exc}", permanent=True)
     return DeliveryError(f"{context}: cannot deliver ({type(exc).__name__}: {exc})", permanent=False)
 
 
