@@ -487,7 +487,7 @@ def test_huge_title_is_rejected(tmp_path: Path) -> None:
 
 
 def test_hostile_id_is_rejected(tmp_path: Path) -> None:
-    result = load(tmp_path, "commitments:\n  - id: \"<!channel> hi\"\n    title: A\n    due: 2016\n")
+    result = load(tmp_path, 'commitments:\n  - id: "<!channel> hi"\n    title: A\n    due: 2016\n')
     error = one_error(result)
     assert (error.line, error.field) == (2, "commitments[0].id")
     assert "is not a valid id" in error.message
