@@ -85,7 +85,8 @@ def test_processes_migrating_at_once_all_succeed(database_url: str) -> None:
     barrier = context.Barrier(workers)
     results = context.Queue()
     processes = [
-        context.Process(target=_migrate_in_process, args=(database_url, barrier, results)) for _ in range(workers)
+        context.Process(target=_migrate_in_process, args=(database_url, barrier, results))
+        for _ in range(workers)
     ]
     for process in processes:
         process.start()

@@ -36,7 +36,8 @@ def _notice(subject: str, occurred: datetime = T0, send_at: datetime | None = No
 
 def _rows(count: int, send_at: datetime = T0) -> list[NewNotification]:
     return [
-        NewNotification.from_notice(_notice(f"c{i:05d}", send_at=send_at), "syria-slack") for i in range(count)
+        NewNotification.from_notice(_notice(f"c{i:05d}", send_at=send_at), "syria-slack")
+        for i in range(count)
     ]
 
 
@@ -79,7 +80,9 @@ def test_two_processes_inserting_the_same_thousand_rows_record_each_once(databas
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     results = context.Queue()
-    processes = [context.Process(target=_insert_in_process, args=(database_url, barrier, results)) for _ in "ab"]
+    processes = [
+        context.Process(target=_insert_in_process, args=(database_url, barrier, results)) for _ in "ab"
+    ]
     for process in processes:
         process.start()
     counts = [results.get(timeout=120) for _ in processes]
@@ -116,7 +119,8 @@ def test_concurrent_claimers_never_get_the_same_row(store: Store, database_url: 
     barrier = context.Barrier(len(owners))
     results = context.Queue()
     processes = [
-        context.Process(target=_claim_in_process, args=(database_url, owner, barrier, results)) for owner in owners
+        context.Process(target=_claim_in_process, args=(database_url, owner, barrier, results))
+        for owner in owners
     ]
     for process in processes:
         process.start()
@@ -144,7 +148,9 @@ def test_claim_sets_lease_and_attempts_and_respects_send_at(store: Store) -> Non
     assert store.claim_due(T0 + timedelta(seconds=59), 10, 60, "w2") == []
     assert store.next_wake_at() == T0 + timedelta(seconds=60)
     assert [r.subject for r in store.claim_due(later - timedelta(seconds=1), 10, 60, "w2")] == [
-        "c00000", "c00001", "c00002"
+        "c00000",
+        "c00001",
+        "c00002",
     ]  # leases expired; "held" is not due yet
     assert [r.subject for r in store.claim_due(later, 10, 60, "w3")] == ["held"]
 
@@ -212,14 +218,25 @@ def test_superseded_rows_are_recorded_and_never_claimed(store: Store) -> None:
 
 def test_rows_are_validated_before_insert(store: Store) -> None:
     naive = NewNotification(
-        key="k", subscription="s", channel="c", subject="x", event=EventKind.DIGEST,
-        occurred=datetime(2016, 8, 1), send_at=datetime(2016, 8, 1),
+        key="k",
+        subscription="s",
+        channel="c",
+        subject="x",
+        event=EventKind.DIGEST,
+        occurred=datetime(2016, 8, 1),
+        send_at=datetime(2016, 8, 1),
     )
     with pytest.raises(ValueError):
         store.insert_notifications([naive], T0)
     sending = NewNotification(
-        key="k", subscription="s", channel="c", subject="x", event=EventKind.DIGEST,
-        occurred=T0, send_at=T0, state=NotificationState.SENT,
+        key="k",
+        subscription="s",
+        channel="c",
+        subject="x",
+        event=EventKind.DIGEST,
+        occurred=T0,
+        send_at=T0,
+        state=NotificationState.SENT,
     )
     with pytest.raises(ValueError):
         store.insert_notifications([sending], T0)
