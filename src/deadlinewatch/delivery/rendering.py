@@ -56,7 +56,7 @@ def one_line(text: object) -> str:
 def safe_url(url: str) -> str | None:
     """``url`` if it is an absolute ``http``/``https`` URL with a host and no whitespace or control
     characters (and not absurdly long), else ``None``."""
-    if len(url) > MAX_URL or _CONTROL.search(url) or " " in url:
+    if len(url) > MAX_URL or _CONTROL.search(url) or any(char.isspace() for char in url):
         return None
     try:
         parts = urlsplit(url)
