@@ -11,7 +11,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "configs"
 
 
 def validate(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMTP_", "DEADLINEWATCH_"))}
+    ours = ("SLACK_", "SMTP_", "DEADLINEWATCH_")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "deadlinewatch", "validate", "--config", str(config)],
@@ -39,7 +40,8 @@ def test_broken_config_prints_every_error_and_exits_1() -> None:
     file = config / "deadlinewatch.yaml"
     assert run.stdout.splitlines() == [
         f"{file}:1:11: timezone: unknown time zone 'Mars/Base' (use an IANA name such as Europe/London)",
-        f"{file}:7:10: commitments.a.due: '2016-02-30' does not exist on the calendar (day is out of range for month)",
+        f"{file}:7:10: commitments.a.due: '2016-02-30' does not exist on the calendar "
+        "(day is out of range for month)",
         f"{file}:11:16: commitments.b.agreement: unknown agreement 'nowhere'",
         f"{file}:13:33: subscriptions.s.notify[1]: unknown channel 'pager'",
     ]

@@ -543,3 +543,10 @@ def test_missing_config_path(tmp_path: Path) -> None:
     result = load_config(tmp_path / "nowhere", {})
     assert result.config is None
     assert "no such file or folder" in result.errors[0].message
+
+
+def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    result = load(tmp_path, "\n".join(lines) + "\n")
+    assert_error(result, 1, "(yaml)", "aliases expand too far")

@@ -27,6 +27,7 @@ _DROPPED = {
 }
 # Alias expansion can make a small file huge ("billion laughs"); no real config comes near this.
 MAX_NODES = 5_000_000
+MAX_ALIAS_EXPANSION = 100_000
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -124,6 +125,8 @@ class _Walker:
         self.log = log
         self.count = 0
         self.active: set[int] = set()
+        self.seen: set[int] = set()
+        self.expanded = 0
 
     def place(self, node: Node) -> Place:
         return Place(self.marks.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -136,6 +139,12 @@ class _Walker:
         if id(node) in self.active:
             self.log.error(self.place(node), render_path(path), "a YAML alias refers to itself")
             return None
+        if id(node) in self.seen:
+            self.expanded += 1
+            if self.expanded > MAX_ALIAS_EXPANSION:
+                raise _TooLarge
+        else:
+            self.seen.add(id(node))
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         self.active.add(id(node))
