@@ -44,9 +44,14 @@ class Collected:
     maps: dict[str, dict[str, Entry]] = field(default_factory=lambda: {key: {} for key in MAP_KEYS})
     lists: dict[str, list[Entry]] = field(default_factory=lambda: {key: [] for key in LIST_KEYS})
 
+    _ids: dict[str, set[str]] = field(default_factory=dict)
+
     def ids(self, section: str) -> set[str]:
-        """Every id written in a list section (valid or not, so one bad item does not cascade)."""
-        return {entry.ident for entry in self.lists[section] if entry.ident is not None}
+        """Every id written in a list section (valid or not, so one bad item does not cascade).
+        Call only once collecting is done (the answer is cached)."""
+        if section not in self._ids:
+            self._ids[section] = {entry.ident for entry in self.lists[section] if entry.ident is not None}
+        return self._ids[section]
 
     def valid(self, section: str) -> list[Entry]:
         return [entry for entry in self.lists[section] if entry.model is not None]

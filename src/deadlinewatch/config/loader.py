@@ -10,6 +10,7 @@ Kubernetes ``..data`` links).
 from __future__ import annotations
 
 import difflib
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,18 @@ class LoadResult:
 
 def load_config(path: Path, env: Mapping[str, str]) -> LoadResult:
     """Read, validate and convert the config at ``path``; never raises for a bad config."""
+    # Loading allocates millions of small objects and none of them form cycles; the cyclic
+    # collector's repeated full scans would make a 100k-commitment config take minutes.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(path, env)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: Path, env: Mapping[str, str]) -> LoadResult:
     log = IssueLog()
     collected = Collected()
     for file in _config_files(path, log):

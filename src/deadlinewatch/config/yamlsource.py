@@ -158,6 +158,9 @@ class _Walker:
         return None
 
     def scalar(self, node: ScalarNode, path: DocPath) -> Any:
+        if node.tag == _STR_TAG:  # the common case, without the constructor's bookkeeping
+            value: Any = node.value
+            return self.interpolate(value, node, path) if "${" in value else value
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
@@ -211,6 +214,8 @@ class _Walker:
         if not isinstance(node, ScalarNode):
             self.log.error(self.place(node), render_path(path), "a mapping key must be a plain value")
             return None
+        if node.tag == _STR_TAG:
+            return node.value
         try:
             key = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
