@@ -173,6 +173,15 @@ class StatusChange:
     url: str | None = None
     origin: str = "config"
     verified: bool = False
+    # When the service learnt of it (a later reload, a backdated `update`); None = at ``at``.
+    recorded_at: datetime | None = None
+
+    @property
+    def noticed(self) -> datetime:
+        """The instant the change takes effect for notifications: ``max(at, recorded_at)``."""
+        if self.recorded_at is None or self.recorded_at <= self.at:
+            return self.at
+        return self.recorded_at
 
 
 @dataclass(frozen=True)

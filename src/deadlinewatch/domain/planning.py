@@ -1,0 +1,347 @@
+"""What is due, as a pure function of the situation and two instants (SPEC §5).
+
+``Planner.plan(lo, hi)`` returns the notifications whose occurrences fire in ``(lo, hi]``: every
+commitment event, checked against the status at its own instant, filtered per subscription,
+collapsed per kind to the latest when a tick covers more than one (catch-up), held by quiet hours.
+``lo`` None is a first start: everything before ``hi`` is the initial state. A tick costs
+O(notifications due): pairs wait in a heap keyed by their next instant.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from deadlinewatch.domain.acks import Ack, Snooze
+from deadlinewatch.domain.cron import CronSpec, parse_cron
+from deadlinewatch.domain.deadlines import Deadline, DeadlineVersion, compute_deadlines
+from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
+from deadlinewatch.domain.model import (
+    COMMITMENT_EVENTS,
+    SCHEDULED_EVENTS,
+    Commitment,
+    EventKind,
+    Status,
+    StatusChange,
+    Subscription,
+)
+from deadlinewatch.domain.notifications import Notice
+from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
+from deadlinewatch.domain.quiet import release_instant
+from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
+from deadlinewatch.domain.watchlist import Watchlist
+
+_T = TypeVar("_T")
+_EARLY = frozenset({EventKind.REMINDER, EventKind.WINDOW_OPEN})
+_ACKABLE = frozenset({EventKind.OVERDUE, EventKind.ESCALATION})
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything a decision depends on besides time. ``status_changes`` are the changes recorded
+    outside the config (CLI, API, Slack, sources), merged with each commitment's ``history``."""
+
+    watchlist: Watchlist
+    status_changes: Mapping[str, Sequence[StatusChange]] = field(default_factory=dict)
+    acks: Sequence[Ack] = ()
+    snoozes: Sequence[Snooze] = ()
+
+
+@dataclass(frozen=True)
+class Decisions:
+    notices: tuple[Notice, ...]
+    superseded: tuple[Notice, ...] = ()
+
+
+@dataclass
+class _Pair:
+    commitment: Commitment
+    subscription: Subscription
+    schedule: CommitmentSchedule
+    events: frozenset[EventKind]
+
+
+class Planner:
+    """Decides notifications for one situation. Calls to :meth:`plan` must move forward in time."""
+
+    def __init__(self, situation: Situation) -> None:
+        watchlist = situation.watchlist
+        self.watchlist = watchlist
+        self.timelines: dict[str, StatusTimeline] = {
+            c.id: StatusTimeline([*c.history, *situation.status_changes.get(c.id, ())])
+            for c in watchlist.commitments.values()
+        }
+        self.deadlines: dict[str, Deadline] = compute_deadlines(watchlist, self.timelines)
+        self._acks: dict[str, list[Ack]] = {}
+        for ack in situation.acks:
+            self._acks.setdefault(ack.commitment_id, []).append(ack)
+        self._snoozes: dict[str, list[Snooze]] = {}
+        for snooze in situation.snoozes:
+            self._snoozes.setdefault(snooze.commitment_id, []).append(snooze)
+        self._announced: dict[str, datetime | None] = {}
+        schedules: dict[tuple[str, object], CommitmentSchedule] = {}
+        self._pairs: list[_Pair] = []
+        for commitment in watchlist.commitments.values():
+            announced_local = watchlist.announced_of(commitment)
+            zone = watchlist.zone_of(commitment)
+            announced = to_instant(announced_local, zone) if announced_local is not None else None
+            self._announced[commitment.id] = announced
+            for subscription in watchlist.subscriptions:
+                events = subscription_events(subscription)
+                if not events or not watchlist.matches(subscription, commitment):
+                    continue
+                policy = watchlist.policy_for(subscription, commitment)
+                key = (commitment.id, policy)
+                if key not in schedules:
+                    schedules[key] = CommitmentSchedule(
+                        self.deadlines[commitment.id], policy, announced, announced_local
+                    )
+                self._pairs.append(_Pair(commitment, subscription, schedules[key], events))
+        self._status_events: list[tuple[datetime, str, int, EffectiveChange]] = sorted(
+            (change.noticed, cid, i, change)
+            for cid, timeline in self.timelines.items()
+            for i, change in enumerate(timeline.changes)
+        )
+        self._deadline_events: list[tuple[datetime, str, int, DeadlineVersion]] = sorted(
+            (version.known_from, cid, i, version)
+            for cid, deadline in self.deadlines.items()
+            for i, version in enumerate(deadline.versions)
+            if version.known_from is not None
+        )
+        self._digests: list[tuple[Subscription, CronSpec]] = [
+            (s, parse_cron(s.digest.cron))
+            for s in watchlist.subscriptions
+            if s.digest is not None and (s.events is None or EventKind.DIGEST in s.events)
+        ]
+        self._heap: list[tuple[datetime, int]] | None = None
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def status_at(self, commitment_id: str, instant: datetime) -> Status:
+        timeline = self.timelines.get(commitment_id)
+        return timeline.status_at(instant) if timeline else Status.NOT_STARTED
+
+    def still_relevant(self, notice: Notice, at: datetime) -> bool:
+        """Release-time check of a held notification: a scheduled occurrence is dropped (superseded)
+        when its commitment is terminal at release."""
+        if notice.event not in SCHEDULED_EVENTS:
+            return True
+        return not self.status_at(notice.subject, at).is_terminal
+
+    def next_after(self, instant: datetime) -> datetime | None:
+        """The next instant after ``instant`` at which :meth:`plan` would decide anything."""
+        heap = self._ensure_heap(instant)
+        candidates = [heap[0][0]] if heap else []
+        for events in (self._status_events, self._deadline_events):
+            index = bisect.bisect_right(events, instant, key=lambda e: e[0])
+            if index < len(events):
+                candidates.append(events[index][0])
+        for subscription, cron in self._digests:
+            assert subscription.digest is not None
+            zone = subscription.digest.timezone
+            candidates.append(to_instant(cron.next_after(to_local(instant, zone)), zone))
+        return min(candidates) if candidates else None
+
+    # --- the decision ------------------------------------------------------------------------
+
+    def plan(self, lo: datetime | None, hi: datetime, *, catch_up: bool = False) -> Decisions:
+        """Notifications firing in ``(lo, hi]``. ``catch_up`` (a start, or a return from downtime)
+        sends them at ``hi`` and skips digests; ``lo`` None (a first start) also keeps status and
+        deadline changes silent and records no superseded occurrences."""
+        catch_up = catch_up or lo is None
+        notices: list[Notice] = []
+        superseded: list[Notice] = []
+        for index in self._due_pairs(lo, hi):
+            self._plan_pair(self._pairs[index], lo, hi, catch_up, notices, superseded)
+        if lo is not None:
+            self._plan_changes(lo, hi, catch_up, notices)
+            if not catch_up:
+                self._plan_digests(lo, hi, notices)
+        notices.sort(key=Notice.sort_key)
+        return Decisions(tuple(notices), tuple(superseded))
+
+    def _due_pairs(self, lo: datetime | None, hi: datetime) -> list[int]:
+        if lo is None:
+            self._heap = None
+            due = list(range(len(self._pairs)))
+        else:
+            heap = self._ensure_heap(lo)
+            due = []
+            while heap and heap[0][0] <= hi:
+                due.append(heapq.heappop(heap)[1])
+        heap = self._heap if self._heap is not None else []
+        for index in due:
+            nxt = self._pairs[index].schedule.next_after(hi)
+            if nxt is not None:
+                heapq.heappush(heap, (nxt, index))
+        self._heap = heap
+        return sorted(set(due))
+
+    def _ensure_heap(self, instant: datetime) -> list[tuple[datetime, int]]:
+        if self._heap is None:
+            heap = []
+            for index, pair in enumerate(self._pairs):
+                nxt = pair.schedule.next_after(instant)
+                if nxt is not None:
+                    heap.append((nxt, index))
+            heapq.heapify(heap)
+            self._heap = heap
+        return self._heap
+
+    def _plan_pair(
+        self,
+        pair: _Pair,
+        lo: datetime | None,
+        hi: datetime,
+        catch_up: bool,
+        notices: list[Notice],
+        superseded: list[Notice],
+    ) -> None:
+        latest: dict[EventKind, Occurrence] = {}
+        skipped: list[Occurrence] = []
+        for occurrence in pair.schedule.between(lo, hi):
+            if occurrence.kind not in pair.events:
+                continue
+            current = latest.get(occurrence.kind)
+            if current is None or occurrence.instant > current.instant:
+                if current is not None:
+                    skipped.append(current)
+                latest[occurrence.kind] = occurrence
+            else:
+                skipped.append(occurrence)
+        if not latest:
+            return
+        if pair.schedule.overdue_due_by(hi):
+            for kind in _EARLY & latest.keys():
+                skipped.append(latest.pop(kind))
+        cid = pair.commitment.id
+        for occurrence in latest.values():
+            fires = hi if catch_up else occurrence.fires_at
+            if self._suppressed(cid, occurrence, fires):
+                continue
+            notices.append(self._notice(pair.subscription, occurrence.kind, cid, occurrence.instant, fires,
+                                        occurrence.fields))
+        if lo is not None:
+            for occurrence in skipped:
+                superseded.append(self._notice(pair.subscription, occurrence.kind, cid, occurrence.instant,
+                                               hi, occurrence.fields))
+
+    def _suppressed(self, cid: str, occurrence: Occurrence, fires: datetime) -> bool:
+        if self.status_at(cid, fires).is_terminal:
+            return True
+        for snooze in self._snoozes.get(cid, ()):
+            if snooze.at <= fires < snooze.until:
+                return True
+        if occurrence.kind in _ACKABLE and not (
+            occurrence.kind is EventKind.OVERDUE and occurrence.fields.get("repeat") == 0
+        ):
+            timeline = self.timelines[cid]
+            for ack in self._acks.get(cid, ()):
+                if ack.at <= fires and not timeline.changed_between(ack.at, fires):
+                    return True
+        return False
+
+    def _plan_changes(self, lo: datetime, hi: datetime, catch_up: bool, notices: list[Notice]) -> None:
+        commitments = self.watchlist.commitments
+        for noticed, cid, _, change in _between(self._status_events, lo, hi):
+            fields: dict[str, object] = {"previous": change.previous.value, "status": change.status.value}
+            self._fan_out(commitments[cid], EventKind.STATUS_CHANGED, change.at,
+                          hi if catch_up else noticed, fields, notices)
+        for known, cid, _, version in _between(self._deadline_events, lo, hi):
+            before = format_utc(version.previous_due) if version.previous_due else None
+            fields2: dict[str, object] = {"before": before, "after": format_utc(version.window.due)}
+            self._fan_out(commitments[cid], EventKind.DEADLINE_CHANGED, known,
+                          hi if catch_up else known, fields2, notices)
+
+    def _fan_out(
+        self,
+        commitment: Commitment,
+        kind: EventKind,
+        occurred: datetime,
+        fires: datetime,
+        fields: Mapping[str, object],
+        notices: list[Notice],
+    ) -> None:
+        for subscription in self.watchlist.subscriptions:
+            if kind not in subscription_events(subscription):
+                continue
+            if not self.watchlist.matches(subscription, commitment):
+                continue
+            if any(s.at <= fires < s.until for s in self._snoozes.get(commitment.id, ())):
+                continue
+            notices.append(self._notice(subscription, kind, commitment.id, occurred, fires, dict(fields)))
+
+    def _plan_digests(self, lo: datetime, hi: datetime, notices: list[Notice]) -> None:
+        for subscription, cron in self._digests:
+            digest = subscription.digest
+            assert digest is not None
+            local = to_local(lo, digest.timezone)
+            while True:
+                local = cron.next_after(local)
+                instant = to_instant(local, digest.timezone)
+                if instant > hi:
+                    break
+                if instant <= lo:
+                    continue
+                overdue, closing = self.digest_lists(subscription, instant)
+                if overdue or closing:
+                    fields = {"overdue": overdue, "closing": closing}
+                    notices.append(self._notice(subscription, EventKind.DIGEST, "", instant, instant, fields))
+
+    def digest_lists(self, subscription: Subscription, instant: datetime) -> tuple[list[str], list[str]]:
+        """Ids of the subscription's commitments (announced by ``instant``) overdue then, and of
+        the others whose due falls in the next ``horizon``."""
+        digest = subscription.digest
+        assert digest is not None
+        horizon_end = digest.horizon.apply(to_local(instant, digest.timezone), digest.timezone)
+        overdue: list[str] = []
+        closing: list[str] = []
+        for commitment in self.watchlist.commitments.values():
+            if not self.watchlist.matches(subscription, commitment):
+                continue
+            announced = self._announced.get(commitment.id)
+            if announced is not None and announced > instant:
+                continue
+            if self.status_at(commitment.id, instant).is_terminal:
+                continue
+            window = self.deadlines[commitment.id].window_at(instant)
+            if window is None:
+                continue
+            policy = self.watchlist.policy_for(subscription, commitment)
+            overdue_from = policy.grace.apply(window.due_local, window.zone)
+            if overdue_from <= instant:
+                overdue.append(commitment.id)
+            elif instant < window.due <= horizon_end:
+                closing.append(commitment.id)
+        return sorted(overdue), sorted(closing)
+
+    def _notice(
+        self,
+        subscription: Subscription,
+        kind: EventKind,
+        subject: str,
+        occurred: datetime,
+        fires: datetime,
+        fields: Mapping[str, object],
+    ) -> Notice:
+        send_at = release_instant(subscription.quiet_hours, fires)
+        return Notice(subscription.name, subscription.notify, kind, subject, occurred, send_at, dict(fields))
+
+
+def subscription_events(subscription: Subscription) -> frozenset[EventKind]:
+    """The commitment events a subscription receives (digests are handled on their own)."""
+    if subscription.events is None:
+        return COMMITMENT_EVENTS
+    return frozenset(subscription.events) & COMMITMENT_EVENTS
+
+
+def _between(events: list[tuple[datetime, str, int, _T]], lo: datetime, hi: datetime) -> list[
+    tuple[datetime, str, int, _T]
+]:
+    start = bisect.bisect_right(events, lo, key=lambda e: e[0])
+    end = bisect.bisect_right(events, hi, key=lambda e: e[0])
+    return events[start:end]
