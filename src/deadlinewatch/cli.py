@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", help="config folder or file (default $DEADLINEWATCH_CONFIG, else ./config)")
+        sub.add_argument(
+            "--config", help="config folder or file (default $DEADLINEWATCH_CONFIG, else ./config)"
+        )
         return sub
 
     run = command("run", "run the service")

@@ -112,10 +112,6 @@ def parse_duration(value: object) -> Duration:
 
 
 def _checked(duration: Duration) -> Duration:
-    if (
-        duration.months > _MAX_MONTHS
-        or duration.days > _MAX_DAYS
-        or duration.seconds > _MAX_SECONDS
-    ):
+    if duration.months > _MAX_MONTHS or duration.days > _MAX_DAYS or duration.seconds > _MAX_SECONDS:
         raise ValueError(f"{duration.text!r} is longer than 1000 years")
     return duration

@@ -69,9 +69,7 @@ class Deadline:
         return self.open_kind is None and not self.versions
 
 
-def compute_deadlines(
-    watchlist: Watchlist, timelines: Mapping[str, StatusTimeline]
-) -> dict[str, Deadline]:
+def compute_deadlines(watchlist: Watchlist, timelines: Mapping[str, StatusTimeline]) -> dict[str, Deadline]:
     """The deadline of every commitment, given every commitment's status timeline."""
     result: dict[str, Deadline] = {}
     for commitment in watchlist.commitments.values():

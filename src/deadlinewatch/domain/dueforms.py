@@ -23,9 +23,7 @@ from deadlinewatch.domain.model import (
 )
 from deadlinewatch.durations import parse_duration
 
-_INSTANT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_INSTANT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _PART = re.compile(r"^(early|mid|late) (\d{4})-(\d{2})$")

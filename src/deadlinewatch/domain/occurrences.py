@@ -92,7 +92,9 @@ class CommitmentSchedule:
             self._review = Grid(first_local, first_offset, deadline.zone, policy.review_every)
         versions = deadline.versions
         self._versions = [
-            _VersionSchedule(v, versions[i + 1].known_from if i + 1 < len(versions) else None, policy, announced)
+            _VersionSchedule(
+                v, versions[i + 1].known_from if i + 1 < len(versions) else None, policy, announced
+            )
             for i, v in enumerate(versions)
         ]
 

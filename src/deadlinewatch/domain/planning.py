@@ -223,12 +223,18 @@ class Planner:
             fires = hi if catch_up else occurrence.fires_at
             if self._suppressed(cid, occurrence, fires):
                 continue
-            notices.append(self._notice(pair.subscription, occurrence.kind, cid, occurrence.instant, fires,
-                                        occurrence.fields))
+            notices.append(
+                self._notice(
+                    pair.subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.fields
+                )
+            )
         if lo is not None:
             for occurrence in skipped:
-                superseded.append(self._notice(pair.subscription, occurrence.kind, cid, occurrence.instant,
-                                               hi, occurrence.fields))
+                superseded.append(
+                    self._notice(
+                        pair.subscription, occurrence.kind, cid, occurrence.instant, hi, occurrence.fields
+                    )
+                )
 
     def _suppressed(self, cid: str, occurrence: Occurrence, fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
@@ -249,13 +255,25 @@ class Planner:
         commitments = self.watchlist.commitments
         for noticed, cid, _, change in _between(self._status_events, lo, hi):
             fields: dict[str, object] = {"previous": change.previous.value, "status": change.status.value}
-            self._fan_out(commitments[cid], EventKind.STATUS_CHANGED, change.at,
-                          hi if catch_up else noticed, fields, notices)
+            self._fan_out(
+                commitments[cid],
+                EventKind.STATUS_CHANGED,
+                change.at,
+                hi if catch_up else noticed,
+                fields,
+                notices,
+            )
         for known, cid, _, version in _between(self._deadline_events, lo, hi):
             before = format_utc(version.previous_due) if version.previous_due else None
             fields2: dict[str, object] = {"before": before, "after": format_utc(version.window.due)}
-            self._fan_out(commitments[cid], EventKind.DEADLINE_CHANGED, known,
-                          hi if catch_up else known, fields2, notices)
+            self._fan_out(
+                commitments[cid],
+                EventKind.DEADLINE_CHANGED,
+                known,
+                hi if catch_up else known,
+                fields2,
+                notices,
+            )
 
     def _fan_out(
         self,
@@ -339,9 +357,9 @@ def subscription_events(subscription: Subscription) -> frozenset[EventKind]:
     return frozenset(subscription.events) & COMMITMENT_EVENTS
 
 
-def _between(events: list[tuple[datetime, str, int, _T]], lo: datetime, hi: datetime) -> list[
-    tuple[datetime, str, int, _T]
-]:
+def _between(
+    events: list[tuple[datetime, str, int, _T]], lo: datetime, hi: datetime
+) -> list[tuple[datetime, str, int, _T]]:
     start = bisect.bisect_right(events, lo, key=lambda e: e[0])
     end = bisect.bisect_right(events, hi, key=lambda e: e[0])
     return events[start:end]

@@ -40,9 +40,7 @@ class Window:
         return to_instant(self.due_local, self.zone)
 
 
-def fixed_window(
-    spec: CalendarDue | AbsoluteDue, zone_name: str, overdue_at_opens: bool = False
-) -> Window:
+def fixed_window(spec: CalendarDue | AbsoluteDue, zone_name: str, overdue_at_opens: bool = False) -> Window:
     """The window of a due written as a calendar period or an instant, in ``zone_name``."""
     if isinstance(spec, AbsoluteDue):
         local = to_local(spec.instant, zone_name)
