@@ -146,6 +146,27 @@ class Planner:
             candidates.append(to_instant(cron.next_after(to_local(instant, zone)), zone))
         return min(candidates) if candidates else None
 
+    def fan_out(
+        self,
+        kind: EventKind,
+        subject: str,
+        occurred: datetime,
+        fields: Mapping[str, object],
+    ) -> list[Notice]:
+        """Notices for an event that is not scheduled (``evidence``, source-origin changes, and the
+        operational events): commitment events go to the subscriptions matching the commitment
+        ``subject``; operational ones only to subscriptions that list them in ``events``."""
+        notices: list[Notice] = []
+        if kind in COMMITMENT_EVENTS:
+            commitment = self.watchlist.commitments.get(subject)
+            if commitment is not None:
+                self._fan_out(commitment, kind, occurred, occurred, fields, notices)
+            return notices
+        for subscription in self.watchlist.subscriptions:
+            if subscription.events is not None and kind in subscription.events:
+                notices.append(self._notice(subscription, kind, subject, occurred, occurred, fields))
+        return notices
+
     # --- the decision ------------------------------------------------------------------------
 
     def plan(self, lo: datetime | None, hi: datetime, *, catch_up: bool = False) -> Decisions:
