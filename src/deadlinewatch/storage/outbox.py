@@ -297,3 +297,76 @@ class OutboxRepository(Repository):
             instants = [connection.execute(q).scalar() for q in (pending, leased)]
         present = [i for i in instants if i is not None]
         return min(present) if present else None
+
+    # --- claimed rows: drop, renew, release (the dispatcher's side of the lease) ---------------------
+
+    def mark_dropped(self, id: int, reason: str, now: datetime, owner: str | None = None) -> bool:
+        """A claimed (``sending``) or pending row that will not be sent — its channel is not
+        configured, or its commitment was terminal at release: ``superseded`` with ``reason``. With
+        ``owner``, only while it holds the lease. Returns whether a row was updated."""
+        values = {
+            "state": NotificationState.SUPERSEDED.value,
+            "last_error": reason,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        condition = and_(
+            _c.id == id,
+            _c.state.in_([NotificationState.PENDING.value, NotificationState.SENDING.value]),
+        )
+        if owner is not None:
+            condition = and_(condition, _c.lease_owner == owner)
+        with self._write() as connection:
+            return bool(connection.execute(update(_T).where(condition).values(**values)).rowcount)
+
+    def renew_leases(self, ids: Iterable[int], owner: str, until: datetime, now: datetime) -> set[int]:
+        """Extend ``owner``'s leases on the given ``sending`` rows to ``until``; returns the ids it
+        still held (a row missing from the answer was finished or taken over: do not send it)."""
+        wanted = list(dict.fromkeys(ids))
+        renewed: set[int] = set()
+        if not wanted:
+            return renewed
+        with self._write() as connection:
+            for chunk in _chunks(wanted):
+                result = connection.execute(
+                    update(_T)
+                    .where(
+                        _c.id.in_(chunk),
+                        _c.lease_owner == owner,
+                        _c.state == NotificationState.SENDING.value,
+                    )
+                    .values(lease_until=until, updated_at=now)
+                    .returning(_c.id)
+                )
+                renewed.update(result.scalars())
+        return renewed
+
+    def release_claims(self, ids: Iterable[int], owner: str, now: datetime) -> int:
+        """Give back claimed rows that were never handed to a channel (a drain at shutdown): they
+        are ``pending`` again, claimable at once, and the claim's attempt is not counted."""
+        wanted = list(dict.fromkeys(ids))
+        released = 0
+        if not wanted:
+            return released
+        with self._write() as connection:
+            for chunk in _chunks(wanted):
+                result = connection.execute(
+                    update(_T)
+                    .where(
+                        _c.id.in_(chunk),
+                        _c.lease_owner == owner,
+                        _c.state == NotificationState.SENDING.value,
+                    )
+                    .values(
+                        state=NotificationState.PENDING.value,
+                        lease_owner=None,
+                        lease_until=None,
+                        attempts=func.max(_c.attempts - 1, 0)
+                        if self._dialect == "sqlite"
+                        else func.greatest(_c.attempts - 1, 0),
+                        updated_at=now,
+                    )
+                )
+                released += result.rowcount
+        return released

@@ -1,0 +1,358 @@
+"""Delivery from the durable outbox: claim due rows with a lease, send each through its channel,
+record the outcome.
+
+- Rows of one channel go out one at a time, in claim order (``next_attempt_at``, id); channels run
+  in parallel, at most ``max_channels`` sending at once. Pacing lives in the channels.
+- Outcomes: accepted → ``sent``; ``DeliveryError(permanent=False)`` or any unexpected exception →
+  ``pending`` again after :class:`Backoff` (``failed`` once it gives up); permanent → ``failed``
+  and, the first time for that channel, ``on_channel_failing`` (the failing mark is stored under
+  ``channel_failing:<name>`` and cleared by the channel's next success). A row for a channel that
+  is not configured, or one ``is_relevant`` rejects, is ``superseded`` with the reason.
+- Leases: claimed rows not yet finished are renewed every ``lease_seconds / 3``; a crashed process
+  stops renewing and another dispatcher reclaims them once the lease ends. :meth:`drain` gives
+  queued rows back at once and leaves rows cut off mid-send leased (their fate is unknown).
+- Database errors never end :meth:`run_forever`: they are logged and the round retried.
+
+Only :meth:`wake`, :meth:`drain`, :meth:`run_forever` and :meth:`deliver_once` are for callers, all
+on the dispatcher's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from deadlinewatch.delivery.base import Channel, DeliveryError, SendReceipt
+from deadlinewatch.delivery.slack import SlackChannel
+from deadlinewatch.domain.localtime import format_utc
+from deadlinewatch.domain.model import COMMITMENT_EVENTS
+from deadlinewatch.services.backoff import Backoff
+from deadlinewatch.services.messages import outgoing_for
+from deadlinewatch.storage import NotificationRecord, Store
+
+log = logging.getLogger("deadlinewatch.dispatch")
+
+T = TypeVar("T")
+FAILING_STATE_PREFIX = "channel_failing:"
+TERMINAL_AT_RELEASE = "commitment terminal at release"
+_ERROR_LIMIT = 1000
+
+
+def failing_state_key(channel: str) -> str:
+    return FAILING_STATE_PREFIX + channel
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _ERROR_LIMIT else text[: _ERROR_LIMIT - 1] + "…"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        skipped: Mapping[str, str],
+        *,
+        clock: Callable[[], datetime],
+        owner: str,
+        is_relevant: Callable[[NotificationRecord, datetime], bool],
+        on_channel_failing: Callable[[str, str, datetime], None],
+        lease_seconds: float = 60.0,
+        batch: int = 500,
+        backoff: Backoff | None = None,
+        max_channels: int = 128,
+        poll_ceiling: float = 5.0,
+        db_retry_delay: float = 1.0,
+    ) -> None:
+        if lease_seconds <= 0 or batch <= 0 or max_channels <= 0:
+            raise ValueError("lease_seconds, batch and max_channels must be positive")
+        self._store = store
+        self._channels: Mapping[str, Channel] = dict(channels)
+        self._skipped: Mapping[str, str] = dict(skipped)
+        self._clock = clock
+        self.owner = owner
+        self._is_relevant = is_relevant
+        self._on_channel_failing = on_channel_failing
+        self._lease = lease_seconds
+        self._batch = batch
+        self._backoff = backoff if backoff is not None else Backoff()
+        self._poll_ceiling = poll_ceiling
+        self._db_retry_delay = db_retry_delay
+        self._slots = asyncio.Semaphore(max_channels)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._queues: dict[str, deque[NotificationRecord]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._claimed: dict[int, NotificationRecord] = {}  # claimed by us and not finished
+        self._sending: set[int] = set()
+        self._lost: set[int] = set()  # lease taken over before we sent: skip
+        self._failing: dict[str, bool] = {}  # channel -> failing mark, as last read or written
+
+    # --- public --------------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed by this dispatcher and not finished yet."""
+        return len(self._claimed)
+
+    def set_channels(self, channels: Mapping[str, Channel], skipped: Mapping[str, str]) -> None:
+        """Replace the channels (a config reload); rows already queued use the new ones."""
+        self._channels = dict(channels)
+        self._skipped = dict(skipped)
+
+    def wake(self) -> None:
+        """Look for due rows now (the planner just inserted some)."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """Claim and deliver until :meth:`drain`; sleeps until the next row is due, a
+        :meth:`wake`, or ``poll_ceiling`` seconds, whichever comes first."""
+        renewer = asyncio.create_task(self._renew_forever(), name="deadlinewatch-lease-renewal")
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                now = self._clock()
+                try:
+                    capacity = self._batch - len(self._claimed)
+                    claimed = await self._claim(now, capacity) if capacity > 0 else 0
+                    if capacity > 0 and claimed >= capacity:
+                        await asyncio.sleep(0)
+                        continue
+                    next_wake = await asyncio.to_thread(self._store.next_wake_at)
+                except SQLAlchemyError as exc:
+                    log.warning("database error while claiming notifications (retrying): %s", _short(exc))
+                    await self._pause(self._db_retry_delay)
+                    continue
+                timeout = self._poll_ceiling
+                if capacity > 0 and next_wake is not None:
+                    until = (next_wake - self._clock()).total_seconds()
+                    # A due row we could not take is locked by another replica: look again soon.
+                    timeout = min(timeout, max(until, 0.05))
+                await self._pause(timeout)
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+
+    async def deliver_once(self, now: datetime | None = None) -> int:
+        """One round: claim up to ``batch`` rows due at ``now`` (default: the clock), deliver them
+        all, and return how many were claimed."""
+        claimed = await self._claim(now if now is not None else self._clock(), self._batch)
+        await self._join()
+        return claimed
+
+    async def drain(self, timeout: float) -> None:
+        """Stop claiming; give back queued rows; wait up to ``timeout`` seconds for the sends in
+        progress, then cancel them (those rows keep their lease and are reclaimed later)."""
+        self._stopping = True
+        self._wake.set()
+        await self._release_queued()
+        workers = list(self._workers.values())
+        if workers:
+            _, pending = await asyncio.wait(workers, timeout=max(0.0, timeout))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._claimed:
+            log.warning("%d notification(s) cut off mid-send at shutdown: left leased", len(self._claimed))
+
+    # --- claiming and workers -------------------------------------------------------------------
+
+    async def _claim(self, now: datetime, limit: int) -> int:
+        rows = await asyncio.to_thread(self._store.claim_due, now, limit, self._lease, self.owner)
+        if self._stopping:
+            await self._retry_db(self._store.release_claims, [r.id for r in rows], self.owner, now)
+            return 0
+        for row in rows:
+            self._claimed[row.id] = row
+            self._queues.setdefault(row.channel, deque()).append(row)
+            if row.channel not in self._workers:
+                self._workers[row.channel] = asyncio.create_task(
+                    self._work(row.channel), name=f"deadlinewatch-deliver-{row.channel}"
+                )
+        return len(rows)
+
+    async def _join(self) -> None:
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def _pause(self, timeout: float) -> None:
+        try:
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _work(self, channel: str) -> None:
+        queue = self._queues[channel]
+        try:
+            while queue and not self._stopping:
+                row = queue.popleft()
+                if row.id in self._lost:
+                    self._lost.discard(row.id)
+                    self._claimed.pop(row.id, None)
+                    continue
+                self._sending.add(row.id)
+                try:
+                    async with self._slots:
+                        await self._deliver(row)
+                    self._claimed.pop(row.id, None)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A bug, not a delivery outcome: leave the row leased (reclaimed later).
+                    log.exception("unexpected error delivering notification %s", row.id)
+                    self._claimed.pop(row.id, None)
+                finally:
+                    self._sending.discard(row.id)
+                if len(self._claimed) < self._batch:
+                    self._wake.set()
+        finally:
+            if self._workers.get(channel) is asyncio.current_task():
+                del self._workers[channel]
+            if not queue:
+                self._queues.pop(channel, None)
+
+    async def _release_queued(self) -> None:
+        queued = [row.id for queue in self._queues.values() for row in queue]
+        for queue in self._queues.values():
+            queue.clear()
+        for id in queued:
+            self._claimed.pop(id, None)
+        if queued:
+            released = await self._retry_db(self._store.release_claims, queued, self.owner, self._clock())
+            log.info("gave back %s queued notification(s) at shutdown", released)
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            ids = list(self._claimed)
+            if not ids:
+                continue
+            now = self._clock()
+            until = now + timedelta(seconds=self._lease)
+            try:
+                kept = await asyncio.to_thread(self._store.renew_leases, ids, self.owner, until, now)
+            except SQLAlchemyError as exc:
+                log.warning("database error while renewing leases: %s", _short(exc))
+                continue
+            for id in ids:
+                if id not in kept and id in self._claimed and id not in self._sending:
+                    self._lost.add(id)
+
+    # --- one row ----------------------------------------------------------------------------------
+
+    async def _deliver(self, row: NotificationRecord) -> None:
+        now = self._clock()
+        channel = self._channels.get(row.channel)
+        if channel is None:
+            reason = self._skipped.get(row.channel)
+            text = (
+                f"channel {row.channel} not configured: {reason}"
+                if reason is not None
+                else f"channel {row.channel} is not in the config"
+            )
+            await self._retry_db(self._store.mark_dropped, row.id, text, now, self.owner)
+            return
+        try:
+            relevant = self._is_relevant(row, now)
+        except Exception:
+            log.exception("relevance check failed for notification %s; sending it", row.id)
+            relevant = True
+        if not relevant:
+            await self._retry_db(self._store.mark_dropped, row.id, TERMINAL_AT_RELEASE, now, self.owner)
+            return
+        threaded = isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS and bool(row.subject)
+        thread_ts = (
+            await self._retry_db(self._store.slack_thread, row.channel, row.subject) if threaded else None
+        )
+        try:
+            message = outgoing_for(row, now, thread_ts=thread_ts)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            error = f"unreadable notification payload: {type(exc).__name__}: {exc}"
+            await self._retry_db(self._store.mark_failed, row.id, _clip(error), now, self.owner)
+            return
+        try:
+            receipt = await channel.send(message)
+        except DeliveryError as exc:
+            await self._failed_attempt(row, exc)
+            return
+        except Exception as exc:  # a channel must raise DeliveryError only; never trust that
+            await self._failed_attempt(row, DeliveryError(f"{row.channel}: {exc!r}", permanent=False))
+            return
+        await self._succeeded(row, receipt, thread_ts)
+
+    async def _succeeded(self, row: NotificationRecord, receipt: SendReceipt, thread_ts: str | None) -> None:
+        now = self._clock()
+        if not await self._retry_db(self._store.mark_sent, row.id, now, self.owner):
+            log.warning("notification %s was sent but its lease had passed to another dispatcher", row.id)
+        if receipt.ts and thread_ts is None and row.event in COMMITMENT_EVENTS and row.subject:
+            await self._retry_db(self._store.set_slack_thread, row.channel, row.subject, receipt.ts)
+        if self._failing.get(row.channel) is not False:
+            if await self._retry_db(self._store.get_state, failing_state_key(row.channel)):
+                await self._retry_db(self._store.set_state, failing_state_key(row.channel), None, now)
+                log.info("channel %s delivers again", row.channel)
+            self._failing[row.channel] = False
+
+    async def _failed_attempt(self, row: NotificationRecord, exc: DeliveryError) -> None:
+        now = self._clock()
+        error = _clip(exc.message or repr(exc))
+        if exc.permanent:
+            log.error("notification %s to %s failed: %s", row.id, row.channel, error)
+            await self._retry_db(self._store.mark_failed, row.id, error, now, self.owner)
+            await self._channel_failing(row.channel, error, now)
+            return
+        if self._backoff.gives_up(row.send_at, row.attempts, now):
+            hours = self._backoff.give_up_after.total_seconds() / 3600
+            error = _clip(f"gave up after {hours:g} h of retries ({row.attempts} attempts): {error}")
+            log.error("notification %s to %s failed: %s", row.id, row.channel, error)
+            await self._retry_db(self._store.mark_failed, row.id, error, now, self.owner)
+            return
+        delay = self._backoff.delay(row.attempts, exc.retry_after)
+        log.info("notification %s to %s: %s; retry in %.1f s", row.id, row.channel, error, delay)
+        retry_at = now + timedelta(seconds=delay)
+        await self._retry_db(self._store.mark_retry, row.id, error, retry_at, now, self.owner)
+        self._wake.set()
+
+    async def _channel_failing(self, channel: str, error: str, now: datetime) -> None:
+        if self._failing.get(channel):
+            return
+        key = failing_state_key(channel)
+        already = await self._retry_db(self._store.get_state, key)
+        self._failing[channel] = True
+        if already:
+            return
+        await self._retry_db(self._store.set_state, key, {"since": format_utc(now), "error": error}, now)
+        try:
+            self._on_channel_failing(channel, error, now)
+        except Exception:
+            log.exception("raising channel_failing for %s failed", channel)
+
+    async def _retry_db(self, call: Callable[..., T], *args: Any) -> T:
+        """Run a store call in a thread; on a database error, retry with growing pauses for about
+        one lease (then give up: the row stays leased and is reclaimed later)."""
+        pause = 0.2
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.to_thread(call, *args)
+            except SQLAlchemyError as exc:
+                if waited >= self._lease:
+                    raise
+                log.warning("database error (retrying in %.1f s): %s", pause, _short(exc))
+                await asyncio.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, 5.0)
+
+
+def _short(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+
+
+__all__ = ["FAILING_STATE_PREFIX", "TERMINAL_AT_RELEASE", "Dispatcher", "failing_state_key"]
