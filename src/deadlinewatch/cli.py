@@ -4,67 +4,145 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
+from deadlinewatch import bootstrap
+from deadlinewatch.domain.model import Status
 
-def _config_path(value: str | None) -> Path:
-    return Path(value or os.environ.get("DEADLINEWATCH_CONFIG") or "config")
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deadlinewatch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="deadlinewatch", description="Alerts on the deadlines of public commitments."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, database: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
             "--config", help="config folder or file (default $DEADLINEWATCH_CONFIG, else ./config)"
         )
+        if database:
+            sub.add_argument("--database", help="database URL (default: the config's, else data/ SQLite)")
         return sub
 
     run = command("run", "run the service")
-    run.add_argument("--database", help="database URL (default from the config)")
-    run.add_argument("--http", help="HOST:PORT to serve HTTP on")
+    run.add_argument("--http", help="HOST:PORT to serve HTTP on (default: the config's http.listen)")
 
-    command("validate", "check the config and report every error")
+    command("validate", "check the config and report every error", database=False)
 
-    status = command("status", "show every commitment and its deadline")
+    status = command("status", "show every commitment, its status and deadline")
     status.add_argument("--format", choices=["table", "json"], default="table")
-    status.add_argument("--tag", action="append", default=[])
-    status.add_argument("--overdue", action="store_true")
-    status.add_argument("--database", help=argparse.SUPPRESS)
+    status.add_argument("--tag", action="append", default=[], help="only commitments with this tag")
+    status.add_argument("--overdue", action="store_true", help="only overdue commitments")
 
-    replay = command("replay", "print what would be sent between two dates (nothing is sent)")
+    replay = command("replay", "print what would be sent between two dates (nothing is sent)", False)
     replay.add_argument("--from", dest="start", required=True, metavar="DATE")
     replay.add_argument("--to", dest="end", required=True, metavar="DATE")
     replay.add_argument("--format", choices=["text", "jsonl"], default="text")
+
+    update = command("update", "record a status change")
+    update.add_argument("id", metavar="ID")
+    update.add_argument("--status", required=True, choices=[s.value for s in Status])
+    update.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
+    update.add_argument("--note")
+    update.add_argument("--url")
+    update.add_argument("--verified", action="store_true", help="confirmed by an independent verifier")
+
+    ack = command("ack", "acknowledge an overdue commitment (no repeats until its status changes)")
+    ack.add_argument("id", metavar="ID")
+    ack.add_argument("--note")
+
+    snooze = command("snooze", "send nothing about a commitment for a while")
+    snooze.add_argument("id", metavar="ID")
+    group = snooze.add_mutually_exclusive_group(required=True)
+    group.add_argument("--until", metavar="WHEN")
+    group.add_argument("--for", dest="duration", metavar="DURATION")
+    snooze.add_argument("--note")
+
+    outbox = command("outbox", "list the notification ledger")
+    outbox.add_argument("--failed", action="store_true", help="only failed notifications")
+    outbox.add_argument("--format", choices=["table", "json"], default="table")
+    outbox.add_argument("--limit", type=int, default=200)
+
+    notify_test = command("notify-test", "send a test message to one channel")
+    notify_test.add_argument("channel", metavar="CHANNEL")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = _HANDLERS.get(args.command)
+    handler = _handlers().get(args.command)
     if handler is None:
         parser.error(f"{args.command} is not available yet")
-    return handler(args)
+    try:
+        return handler(args)
+    except UsageError as exc:
+        print(f"deadlinewatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CommandFailed as exc:
+        print(f"deadlinewatch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+class UsageError(Exception):
+    """Wrong usage: exit 2."""
+
+
+class CommandFailed(Exception):
+    """A failure the command reports: exit 1."""
+
+
+def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from deadlinewatch import commands
+
+    return {
+        "validate": cmd_validate,
+        "replay": commands.cmd_replay,
+        "status": commands.cmd_status,
+        "update": commands.cmd_update,
+        "ack": commands.cmd_ack,
+        "snooze": commands.cmd_snooze,
+        "outbox": commands.cmd_outbox,
+        **commands.service_handlers(),
+    }
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from deadlinewatch.config.loader import load_config
 
-    result = load_config(_config_path(args.config), os.environ)
+    result = load_config(bootstrap.config_path(args.config), os.environ)
     for warning in result.warnings:
         print(f"{warning} (warning)", file=sys.stderr)
     if result.errors or result.config is None:
         for error in result.errors:
             print(error)
-        return 1
+        return EXIT_FAILURE
     print(result.config.summary())
-    return 0
+    return EXIT_OK
 
 
-_HANDLERS = {"validate": cmd_validate}
+def parse_day(text: str, option: str) -> datetime:
+    """``YYYY-MM-DD`` as 00:00Z."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected a date such as 2016-03-24") from None
+    return day.replace(tzinfo=UTC)
+
+
+def dump_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+ONE_DAY = timedelta(days=1)

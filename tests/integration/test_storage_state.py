@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,9 +26,12 @@ def test_status_changes_keep_time_order_and_every_field(store: Store) -> None:
     store.add_status_change("syria-transition-framework", later, T0)
     record = store.add_status_change("syria-transition-framework", earlier, T0)
     store.add_status_change("syria-detainees", later, T0)
-    assert record.change == earlier and record.recorded_at == T0
+    assert record.change == dataclasses.replace(earlier, recorded_at=T0) and record.recorded_at == T0
     history = store.status_changes("syria-transition-framework")
-    assert [c.change for c in history] == [earlier, later]
+    assert [c.change for c in history] == [
+        dataclasses.replace(earlier, recorded_at=T0),
+        dataclasses.replace(later, recorded_at=T0),
+    ]
     assert len(store.status_changes()) == 3
 
 

@@ -308,3 +308,38 @@ def test_http_json_source(tmp_path: Path) -> None:
     assert source.status.search({"items": [{"id": "a", "state": "done"}]}, "a") == "done"
     assert source.map == {"done": Status.FULFILLED, "true": Status.IN_PROGRESS, "3": Status.PARTIAL}
     assert source.headers == {"Authorization": "Bearer none"}
+
+
+def test_unquoted_comma_in_flow_mapping_value_is_kept_with_a_warning(tmp_path: Path) -> None:
+    # The shared conformance case 02 writes `title: Review ..., whichever first,` unquoted.
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
+        agreements: [{id: a, title: Talks, announced: 2020-01-01}]
+        commitments:
+          - {id: x, agreement: a, title: Review at two years, whichever first, due: 2020-05}
+        """,
+    )
+    result = load_config(path, {})
+    ok(result)
+    assert result.config is not None
+    assert result.config.watchlist.commitments["x"].title == "Review at two years, whichever first"
+    assert len(result.warnings) == 1
+    assert "unquoted comma" in result.warnings[0].message
+    assert result.warnings[0].line == 3
+
+
+def test_misspelt_key_without_value_is_still_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.yaml",
+        """
+        agreements: [{id: a, title: Talks, announced: 2020-01-01}]
+        commitments:
+          - {id: x, agreement: a, title: Talks, due: 2020-05, remind_befor}
+        """,
+    )
+    result = load_config(path, {})
+    assert result.config is None
+    assert any("remind_befor" in e.message for e in result.errors)

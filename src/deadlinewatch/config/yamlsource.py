@@ -113,6 +113,25 @@ def parse_document(text: str, file: str, env: Mapping[str, str], log: IssueLog) 
         loader.dispose()
 
 
+def _comma_in_plain_value(mapping: MappingNode, value: Node, key: Node, key_value: Node) -> bool:
+    """In a flow mapping, a plain multi-word key with no ``:`` and no value right after a plain
+    string value: a comma inside an unquoted value."""
+    return (
+        bool(mapping.flow_style)
+        and isinstance(value, ScalarNode)
+        and value.tag == _STR_TAG
+        and not value.style
+        and isinstance(key, ScalarNode)
+        and key.tag == _STR_TAG
+        and not key.style
+        and " " in key.value.strip()  # a phrase, never a misspelt key
+        and isinstance(key_value, ScalarNode)
+        and key_value.value == ""
+        and not key_value.style
+        and key_value.start_mark.index == key.end_mark.index
+    )
+
+
 class _TooLarge(Exception):
     pass
 
@@ -193,7 +212,20 @@ class _Walker:
             self.log.error(self.place(node), render_path(path), f"YAML error: {str(exc).splitlines()[0]}")
             return {}
         result: dict[object, Any] = {}
+        previous: tuple[object, Node] | None = None
         for key_node, value_node in node.value:
+            if previous is not None and _comma_in_plain_value(node, previous[1], key_node, value_node):
+                # `{title: Talks, whichever first, due: ...}`: YAML reads "whichever first" as a key
+                # without a value; the author meant one title with a comma. Keep it whole, and say so.
+                prev_key = previous[0]
+                result[prev_key] = f"{result[prev_key]}, {key_node.value}"
+                self.log.warning(
+                    self.place(key_node),
+                    render_path((*path, prev_key)),
+                    f"an unquoted comma split this value; read as {str(result[prev_key])[:80]!r} "
+                    "(put the value in quotes to silence this warning)",
+                )
+                continue
             key = self.key(key_node, path)
             if key is None:
                 continue
@@ -208,6 +240,7 @@ class _Walker:
                 continue
             self.marks.keys[(*path, key)] = key_place
             result[key] = self.value(value_node, (*path, key))
+            previous = (key, value_node)
         return result
 
     def key(self, node: Node, path: DocPath) -> object:

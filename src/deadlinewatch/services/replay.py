@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,16 +17,15 @@ from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Planner, Situation
+from deadlinewatch.services.context import commitment_context
+from deadlinewatch.storage import Store, new_notifications
 
 
-@dataclass(frozen=True)
-class ReplayResult:
-    sent: tuple[Notice, ...]
-    superseded: int
-
-
-def replay(situation: Situation, start: datetime, end: datetime) -> Iterator[Notice]:
-    """Every notification sent in ``[start, end)``, in output order."""
+def replay(
+    situation: Situation, start: datetime, end: datetime, ledger: Store | None = None
+) -> Iterator[Notice]:
+    """Every notification sent in ``[start, end)``, in output order. Decisions are recorded in
+    ``ledger`` (a private database) as ``run`` records them; nothing is delivered."""
     planner = Planner(situation)
     recorded: set[str] = set()
     held: list[tuple[tuple[datetime, str, str, int], int, Notice]] = []
@@ -35,6 +33,8 @@ def replay(situation: Situation, start: datetime, end: datetime) -> Iterator[Not
 
     def record(notices: tuple[Notice, ...]) -> None:
         nonlocal counter
+        if ledger is not None and notices:
+            ledger.insert_notifications(row for notice in notices for row in new_notifications(notice))
         for notice in notices:
             key = notice.key("")
             if key in recorded:
@@ -52,6 +52,9 @@ def replay(situation: Situation, start: datetime, end: datetime) -> Iterator[Not
                 continue
             if planner.still_relevant(notice, notice.send_at):
                 yield notice
+            elif ledger is not None:
+                keys = [notice.key(channel) for channel in notice.channels]
+                ledger.mark_superseded(keys, notice.send_at, "commitment terminal at release")
         candidates = [c for c in (planner.next_after(now), held[0][0][0] if held else None) if c]
         if not candidates:
             return
@@ -80,3 +83,30 @@ def notice_json(notice: Notice) -> dict[str, Any]:
 
 def format_jsonl(notice: Notice) -> str:
     return json.dumps(notice_json(notice), sort_keys=True, ensure_ascii=False)
+
+
+def format_text(planner: Planner, notice: Notice) -> str:
+    """One timeline line a person reads: when, what, about which commitment, to whom."""
+    when = notice.send_at.strftime("%Y-%m-%d %H:%M") + "Z"
+    fields = notice.fields
+    who = f"{notice.subscription} [{', '.join(notice.channels)}]"
+    if notice.event is EventKind.DIGEST:
+        overdue = ", ".join(fields.get("overdue", [])) or "none"
+        closing = ", ".join(fields.get("closing", [])) or "none"
+        return f"{when}  {'digest':<16}  overdue: {overdue}; closing: {closing}  -> {who}"
+    title = notice.subject
+    words = ""
+    if notice.subject in planner.watchlist.commitments:
+        context = commitment_context(planner, notice.subject, notice.send_at)
+        title, words = context["title"], context["deadline_words"]
+    detail = {
+        EventKind.REMINDER: f"{fields.get('before')} left, due {words}",
+        EventKind.WINDOW_OPEN: f"window opens, due {words}",
+        EventKind.OVERDUE: f"overdue, was due {words}"
+        + (f" (repeat {fields.get('repeat')})" if fields.get("repeat") else ""),
+        EventKind.ESCALATION: f"escalation, was due {words}",
+        EventKind.REVIEW: f"review #{fields.get('n')}",
+        EventKind.STATUS_CHANGED: f"status {fields.get('previous')} -> {fields.get('status')}",
+        EventKind.DEADLINE_CHANGED: f"due {fields.get('before') or 'unknown'} -> {fields.get('after')}",
+    }.get(notice.event, "")
+    return f"{when}  {notice.event.value:<16}  {title}: {detail}  -> {who}"

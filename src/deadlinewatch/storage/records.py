@@ -153,6 +153,7 @@ class StatusChangeRecord:
             url=self.url,
             origin=self.origin,
             verified=self.verified,
+            recorded_at=self.recorded_at,
         )
 
 

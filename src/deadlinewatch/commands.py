@@ -1,0 +1,205 @@
+"""The commands of ``deadlinewatch`` other than ``validate``: each loads what it needs through
+:mod:`bootstrap`, calls a service, and prints."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from deadlinewatch import bootstrap
+from deadlinewatch.cli import (
+    EXIT_OK,
+    ONE_DAY,
+    CommandFailed,
+    UsageError,
+    dump_json,
+    parse_day,
+)
+from deadlinewatch.clock import utc_now
+from deadlinewatch.config.loader import LoadedConfig
+from deadlinewatch.domain.dueforms import parse_local_datetime
+from deadlinewatch.domain.localtime import format_utc, to_instant
+from deadlinewatch.domain.model import Status, StatusChange
+from deadlinewatch.domain.planning import Planner, Situation
+from deadlinewatch.durations import parse_duration
+from deadlinewatch.services.replay import format_jsonl, format_text, replay
+from deadlinewatch.services.report import commitment_states
+from deadlinewatch.services.situation import situation_from_store
+from deadlinewatch.storage import Store
+
+
+def _config(args: argparse.Namespace) -> LoadedConfig:
+    config = bootstrap.load_or_report(bootstrap.config_path(args.config))
+    if config is None:
+        raise CommandFailed("the config is invalid (errors above); fix them and run again")
+    return config
+
+
+def _store(args: argparse.Namespace, config: LoadedConfig, *, create: bool) -> Store | None:
+    url = bootstrap.database_url(getattr(args, "database", None), config)
+    try:
+        return bootstrap.open_store(url, create=create)
+    except Exception as exc:  # any driver error: say which database and why
+        raise CommandFailed(f"cannot open database {bootstrap.redact_url(url)}: {exc}") from exc
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    start = parse_day(args.start, "--from")
+    end = parse_day(args.end, "--to") + ONE_DAY
+    if end <= start:
+        raise UsageError("--to must not be before --from")
+    config = _config(args)
+    ledger = bootstrap.open_store(bootstrap.MEMORY_DATABASE_URL)
+    planner_situation = Situation(config.watchlist)
+    out = sys.stdout
+    if args.format == "jsonl":
+        for notice in replay(planner_situation, start, end, ledger=ledger):
+            out.write(format_jsonl(notice) + "\n")
+    else:
+        describer = Planner(planner_situation)
+        for notice in replay(planner_situation, start, end, ledger=ledger):
+            out.write(format_text(describer, notice) + "\n")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = _store(args, config, create=False)
+    planner = Planner(situation_from_store(config.watchlist, store))
+    now = utc_now()
+    states = commitment_states(planner, now)
+    if args.tag:
+        wanted = set(args.tag)
+        states = [s for s in states if wanted & set(s.tags)]
+    if args.overdue:
+        states = [s for s in states if s.overdue]
+    if args.format == "json":
+        print(dump_json([s.as_json() for s in states]))
+        return EXIT_OK
+    rows = [("ID", "STATUS", "DEADLINE", "DUE (UTC)", "NOW")]
+    for s in states:
+        flag = s.relative or ("pending" if s.pending else "")
+        status = s.status + (f" ({s.status_origin})" if s.status_origin not in (None, "config") else "")
+        rows.append((s.id, status, s.deadline, s.due or "-", ("OVERDUE " if s.overdue else "") + flag))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
+    print(f"\n{len(states)} commitments as of {format_utc(now)}")
+    return EXIT_OK
+
+
+def _when(text: str | None, zone: str, option: str) -> datetime:
+    if text is None or text.strip().lower() == "now":
+        return utc_now()
+    try:
+        value = parse_local_datetime(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} {text!r}: {exc}") from None
+    return to_instant(value, zone)
+
+
+def _commitment_zone(config: LoadedConfig, commitment_id: str) -> str:
+    commitment = config.watchlist.commitments.get(commitment_id)
+    if commitment is None:
+        known = ", ".join(list(config.watchlist.commitments)[:10])
+        raise CommandFailed(
+            f"unknown commitment id {commitment_id!r}: it is not in the config (known ids: {known}"
+            f"{', ...' if len(config.watchlist.commitments) > 10 else ''})"
+        )
+    return config.watchlist.zone_of(commitment)
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    config = _config(args)
+    zone = _commitment_zone(config, args.id)
+    at = _when(args.at, zone, "--at")
+    store = _store(args, config, create=True)
+    assert store is not None
+    change = StatusChange(at, Status(args.status), args.note, args.url, "manual", args.verified)
+    store.add_status_change(args.id, change, recorded_at=utc_now())
+    print(f"{args.id}: status {args.status} at {format_utc(at)} recorded")
+    return EXIT_OK
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _commitment_zone(config, args.id)
+    store = _store(args, config, create=True)
+    assert store is not None
+    now = utc_now()
+    store.add_ack(args.id, now, args.note)
+    print(f"{args.id}: acknowledged at {format_utc(now)}; no overdue repeats or escalation until it changes")
+    return EXIT_OK
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    config = _config(args)
+    zone = _commitment_zone(config, args.id)
+    now = utc_now()
+    if args.duration is not None:
+        try:
+            until = parse_duration(args.duration).apply(now.replace(tzinfo=None), "UTC")
+        except ValueError as exc:
+            raise UsageError(f"--for {args.duration!r}: {exc}") from None
+    else:
+        until = _when(args.until, zone, "--until")
+    if until <= now:
+        raise UsageError(f"the snooze must end in the future (it ends {format_utc(until)})")
+    store = _store(args, config, create=True)
+    assert store is not None
+    store.add_snooze(args.id, now, until, args.note)
+    print(f"{args.id}: snoozed until {format_utc(until)}")
+    return EXIT_OK
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = _store(args, config, create=False)
+    records = [] if store is None else store.list_notifications(failed_only=args.failed, limit=args.limit)
+    if args.format == "json":
+        print(
+            dump_json(
+                [
+                    {
+                        "id": r.id,
+                        "key": r.key,
+                        "send_at": format_utc(r.send_at),
+                        "occurred": format_utc(r.occurred),
+                        "event": r.event.value,
+                        "subject": r.subject,
+                        "subscription": r.subscription,
+                        "channel": r.channel,
+                        "state": r.state.value,
+                        "attempts": r.attempts,
+                        "error": r.last_error,
+                        "sent_at": format_utc(r.sent_at) if r.sent_at else None,
+                    }
+                    for r in records
+                ]
+            )
+        )
+        return EXIT_OK
+    print("SEND AT (UTC)         EVENT             SUBJECT                       TO                 STATE")
+    for r in records:
+        to = f"{r.subscription}/{r.channel}"
+        line = f"{format_utc(r.send_at)}  {r.event.value:<16}  {r.subject[:28]:<28}  {to[:18]:<18}"
+        line += f" {r.state.value}"
+        if r.attempts:
+            line += f" ({r.attempts} attempts)"
+        if r.last_error:
+            line += f": {json.dumps(r.last_error[:300])}"
+        print(line)
+    print(f"{len(records)} notifications")
+    return EXIT_OK
+
+
+def service_handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    """``run`` and ``notify-test`` once the service module is present."""
+    if importlib.util.find_spec("deadlinewatch.service") is None:
+        return {}
+    service = importlib.import_module("deadlinewatch.service")
+    return {"run": service.cmd_run, "notify-test": service.cmd_notify_test}
