@@ -4,9 +4,12 @@ Entity declarations are refused before parsing: feedparser falls back to a loose
 when expat gives up, and neither should ever see a "billion laughs" document. A well-formed feed
 never needs its own entities, so a DOCTYPE that declares any is treated as invalid XML.
 
-``bozo`` (feedparser's "this was not well-formed") only fails a poll when nothing usable came out:
-no entries and no recognised feed format. Items are identified by guid, else link, else a hash of
-title and date; rules match a regular expression against the title and summary.
+``bozo`` (feedparser's "this was not well-formed") is often harmless (a stray ``&``, a wrong
+charset declaration): it fails a poll only when no entries came out, or when the document stops in
+the middle. A well-formed document with no entries and no RSS/Atom root is "not a feed".
+
+Items are identified by guid, else link, else a hash of title and date; rules match a regular
+expression against the title and summary.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
+import xml.sax
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +35,9 @@ MAX_KEY = 500
 MAX_MATCH_TEXT = 20_000  # bounds the work one item can make a rule's regular expression do
 MAX_TITLE = 1_000
 
+# expat's words for a document that stops in the middle: whatever the loose parser salvaged from
+# it may be cut short, so it fails the poll even when entries came out.
+_TRUNCATED = frozenset({"unclosed token", "no element found"})
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 
@@ -84,11 +91,13 @@ def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedItem]:
     except Exception as exc:  # feedparser's loose parser can raise on pathological input
         raise SourceError(f"invalid XML: {type(exc).__name__}: {shorten(str(exc))}") from None
     entries = parsed.get("entries") or []
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(problem, xml.sax.SAXParseException) and (not entries or problem.getMessage() in _TRUNCATED):
+        where = f" at line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+        raise SourceError(f"invalid XML: {shorten(problem.getMessage())}{where}")
     if not entries and not parsed.get("version"):
-        if parsed.get("bozo"):
-            problem = parsed.get("bozo_exception")
-            raise SourceError(f"invalid XML: {shorten(str(problem) or type(problem).__name__)}")
-        raise SourceError("not a feed: no RSS or Atom document found")
+        why = f" ({shorten(str(problem))})" if problem is not None else ""
+        raise SourceError(f"not a feed: no RSS or Atom document found{why}")
     return [_item(entry) for entry in entries]
 
 
