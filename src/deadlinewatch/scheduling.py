@@ -1,0 +1,70 @@
+"""APScheduler wakes the service; it holds no decisions. One date job at the next due instant
+(replaced whenever the plan changes), a slow safety tick, and one interval job per source."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from deadlinewatch.clock import utc_now
+
+PLAN_JOB = "plan"
+SAFETY_JOB = "safety-tick"
+_FAR_FUTURE_GUARD_SECONDS = 366 * 86400
+
+
+class Wakeups:
+    """The scheduler. :meth:`start` must be called inside the running event loop."""
+
+    def __init__(self, plan: Callable[[], Awaitable[None]], safety_seconds: float = 60.0) -> None:
+        self._plan = plan
+        self._safety_seconds = safety_seconds
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+
+    def start(self) -> None:
+        self._scheduler.add_job(
+            self._plan, "interval", seconds=self._safety_seconds, id=SAFETY_JOB, replace_existing=True
+        )
+        self._scheduler.start()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def wake_at(self, instant: datetime | None, now: datetime) -> None:
+        """Run the planner at ``instant`` (one job, replaced); None or far away = the safety tick."""
+        if instant is None or (instant - now).total_seconds() > _FAR_FUTURE_GUARD_SECONDS:
+            if self._scheduler.get_job(PLAN_JOB) is not None:
+                self._scheduler.remove_job(PLAN_JOB)
+            return
+        self._scheduler.add_job(
+            self._plan, "date", run_date=max(instant, now), id=PLAN_JOB, replace_existing=True
+        )
+
+    def every(
+        self, job_id: str, func: Callable[[], Awaitable[None]], seconds: float, jitter: float = 0.0
+    ) -> None:
+        """An interval job that never overlaps itself (a source poll)."""
+        self._scheduler.add_job(
+            func,
+            "interval",
+            seconds=seconds,
+            jitter=max(0, int(jitter)) or None,
+            id=job_id,
+            replace_existing=True,
+            next_run_time=utc_now(),
+        )
+
+    def remove_jobs(self, prefix: str, keep: set[str]) -> None:
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith(prefix) and job.id not in keep:
+                job.remove()
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

@@ -1,0 +1,418 @@
+"""``deadlinewatch run``: one asyncio process that plans, polls, delivers and serves HTTP.
+
+Wiring only: decisions live in :mod:`services.planning`, delivery in :mod:`services.dispatch`,
+sources in :mod:`services.polling`; APScheduler (:mod:`scheduling`) only wakes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from deadlinewatch import bootstrap
+from deadlinewatch.clock import utc_now
+from deadlinewatch.config.loader import LoadedConfig, load_config
+from deadlinewatch.config.schema import SourceConfig
+from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Outgoing
+from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_session, seconds
+from deadlinewatch.domain.model import EventKind, Status
+from deadlinewatch.domain.planning import Planner
+from deadlinewatch.logs import setup_logging
+from deadlinewatch.scheduling import Wakeups
+from deadlinewatch.services.dispatch import Dispatcher
+from deadlinewatch.services.planning import PlanningService
+from deadlinewatch.services.polling import SourcePoller, jitter_for
+from deadlinewatch.sources.fetch import make_client
+from deadlinewatch.storage import NotificationRecord, Store
+
+log = logging.getLogger("deadlinewatch.service")
+DRAIN_SECONDS = 7.0
+SOURCE_JOB_PREFIX = "source:"
+
+
+class Service:
+    """The running service. :meth:`run` returns the process exit code."""
+
+    def __init__(
+        self, config_path: Path, config: LoadedConfig, store: Store, http_listen: str | None
+    ) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.store = store
+        self.http_listen = http_listen
+        self.planning = PlanningService(store, utc_now)
+        self.wakeups = Wakeups(self._plan)
+        self._stop = asyncio.Event()
+        self._plan_lock = asyncio.Lock()
+        self._last_config_error: str | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.counters: dict[str, float] = {
+            "reloads_total": 0,
+            "config_errors_total": 0,
+            "plan_ticks_total": 0,
+        }
+        self._channel_set = ChannelSet()
+        self._session: Any = None
+        self._http_client: Any = None
+        self.dispatcher: Dispatcher | None = None
+        self.poller: SourcePoller | None = None
+
+    # --- the runtime view used by the web app -------------------------------------------------
+
+    def planner(self) -> Planner | None:
+        try:
+            return self.planning.planner()
+        except RuntimeError:
+            return None
+
+    def current_config(self) -> LoadedConfig | None:
+        return self.config
+
+    def scheduler_running(self) -> bool:
+        return self.wakeups.running and not self._stop.is_set()
+
+    def now(self) -> datetime:
+        return utc_now()
+
+    def changed(self) -> None:
+        self.planning.changed()
+        self._spawn(self._plan())
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+        self._session = client_session()
+        self._http_client = make_client()
+        try:
+            await asyncio.to_thread(self.planning.set_watchlist, self.config.watchlist)
+            self._channel_set = build_channels(self.config, self._session)
+            self._announce()
+            self.dispatcher = Dispatcher(
+                self.store,
+                self._channel_set.channels,
+                self._channel_set.skipped,
+                clock=utc_now,
+                owner=f"{socket.gethostname()}:{os.getpid()}",
+                is_relevant=self._is_relevant,
+                on_channel_failing=self._channel_failing,
+            )
+            self.poller = SourcePoller(
+                self.store,
+                self._http_client,
+                clock=utc_now,
+                current_status=self._current_status,
+                commitment_ids=lambda: list(self.config.watchlist.commitments),
+                emit=self._emit,
+                on_status_change=self.changed,
+                file_root=self.config_path if self.config_path.is_dir() else self.config_path.parent,
+            )
+            self.wakeups.start()
+            await self._plan()
+            self._schedule_sources()
+            tasks = [
+                asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
+                asyncio.create_task(self._watch_config(), name="config-watch"),
+            ]
+            server = self._http_server()
+            if server is not None:
+                tasks.append(asyncio.create_task(server.serve(), name="http"))
+            stop_waiter = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            failed = [t for t in done if t is not stop_waiter and t.exception() is not None]
+            for task in failed:
+                log.error("component %s stopped: %r", task.get_name(), task.exception())
+            self._stop.set()
+            log.info("stopping: draining in-flight deliveries")
+            await self.dispatcher.drain(DRAIN_SECONDS)
+            self.wakeups.shutdown()
+            if server is not None:
+                server.should_exit = True
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.wait(tasks, timeout=2.0)
+            return 1 if failed else 0
+        finally:
+            self.wakeups.shutdown()
+            await self._channel_set.aclose()
+            await self._session.close()
+            await self._http_client.aclose()
+
+    def _announce(self) -> None:
+        watchlist = self.config.watchlist
+        ready = ", ".join(sorted(self._channel_set.channels)) or "none"
+        log.info(
+            "deadlinewatch running: %d commitments, %d subscriptions; channels ready: %s",
+            len(watchlist.commitments),
+            len(watchlist.subscriptions),
+            ready,
+        )
+        for name, reason in sorted(self._channel_set.skipped.items()):
+            log.warning("channel %s skipped: %s", name, reason)
+
+    # --- planning -------------------------------------------------------------------------------
+
+    async def _plan(self) -> None:
+        async with self._plan_lock:
+            try:
+                following = await asyncio.to_thread(self.planning.tick)
+            except Exception:
+                log.exception("planning failed; retrying at the next safety tick")
+                return
+            self.counters["plan_ticks_total"] += 1
+            if self.dispatcher is not None:
+                self.dispatcher.wake()
+            if not self._stop.is_set():
+                self.wakeups.wake_at(following, utc_now())
+
+    def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
+        return self.planning.still_relevant(record.notice(), now)
+
+    def _current_status(self, commitment_id: str) -> Status:
+        return self.planning.planner().status_at(commitment_id, utc_now())
+
+    def _emit(
+        self, kind: EventKind, subject: str, occurred: datetime, fields: Mapping[str, Any], detail: str | None
+    ) -> None:
+        try:
+            self.planning.emit(kind, subject, occurred, fields, detail)
+        except Exception:
+            log.exception("could not record %s for %s", kind.value, subject)
+            return
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    def _channel_failing(self, channel: str, error: str, now: datetime) -> None:
+        log.error("channel %s is failing: %s", channel, error)
+        self._emit(EventKind.CHANNEL_FAILING, channel, now, {"channel": channel, "error": error}, error)
+
+    # --- sources ----------------------------------------------------------------------------------
+
+    def _schedule_sources(self) -> None:
+        keep: set[str] = set()
+        for source in self.config.sources:
+            job_id = SOURCE_JOB_PREFIX + source.id
+            keep.add(job_id)
+            self.wakeups.every(job_id, self._poll_job(source), seconds(source.every), jitter_for(source))
+        self.wakeups.remove_jobs(SOURCE_JOB_PREFIX, keep)
+
+    def _poll_job(self, source: SourceConfig) -> Any:
+        async def poll() -> None:
+            if self.poller is not None:
+                report = await self.poller.poll(source)
+                log.debug("polled %s: %s", source.id, report)
+
+        return poll
+
+    # --- reload -----------------------------------------------------------------------------------
+
+    async def reload(self, reason: str) -> bool:
+        """Load the config again; an invalid one keeps the last good config running and raises
+        ``config_error`` (once per distinct set of errors)."""
+        result = await asyncio.to_thread(load_config, self.config_path, os.environ)
+        self.counters["reloads_total"] += 1
+        if result.errors or result.config is None:
+            messages = [str(e) for e in result.errors] or ["the config could not be loaded"]
+            signature = hashlib.sha256("\n".join(messages).encode()).hexdigest()
+            for message in messages[:50]:
+                log.error("config error (%s; keeping the last good config): %s", reason, message)
+            if signature != self._last_config_error:
+                self._last_config_error = signature
+                self.counters["config_errors_total"] += 1
+                fields = {"errors": messages[:10], "count": len(messages)}
+                self._emit(EventKind.CONFIG_ERROR, "", utc_now(), fields, "\n".join(messages[:10]))
+            return False
+        self._last_config_error = None
+        self.config = result.config
+        async with self._plan_lock:
+            await asyncio.to_thread(self.planning.set_watchlist, result.config.watchlist)
+        old = self._channel_set
+        self._channel_set = build_channels(result.config, self._session)
+        if self.dispatcher is not None:
+            self.dispatcher.set_channels(self._channel_set.channels, self._channel_set.skipped)
+        await old.aclose()
+        self._schedule_sources()
+        log.info("config reloaded (%s): %s", reason, result.config.summary())
+        await self._plan()
+        return True
+
+    async def _watch_config(self) -> None:
+        from watchfiles import awatch
+
+        # Watch the folder, not the files: editors and Kubernetes replace files by rename/symlink.
+        single = None if self.config_path.is_dir() else self.config_path.resolve()
+        folder = self.config_path if single is None else self.config_path.parent
+        async for changes in awatch(folder, stop_event=self._stop, debounce=300, recursive=single is None):
+            if any(_is_config_file(Path(p), single) for _, p in changes):
+                await self.reload("file change")
+
+    def _http_server(self) -> Any:
+        if not self.http_listen:
+            return None
+        import uvicorn
+
+        from deadlinewatch.web.app import create_app
+
+        host, _, port = self.http_listen.rpartition(":")
+        app = create_app(ServiceRuntime(self))
+        config = uvicorn.Config(
+            app, host=host or "127.0.0.1", port=int(port), log_level="warning", lifespan="off"
+        )
+        return _EmbeddedServer(config)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _is_config_file(path: Path, single: Path | None) -> bool:
+    if single is not None:
+        return path.resolve() == single
+    return path.suffix in (".yaml", ".yml") and not any(part.startswith(".") for part in path.parts[-1:])
+
+
+def _embedded_server_class() -> Any:
+    import uvicorn
+
+    class EmbeddedServer(uvicorn.Server):
+        """uvicorn without its own signal handling: the service owns SIGTERM/SIGINT."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return EmbeddedServer
+
+
+def _EmbeddedServer(config: Any) -> Any:
+    return _embedded_server_class()(config)
+
+
+class ServiceRuntime:
+    """What the web app may see and do (see :mod:`deadlinewatch.web.runtime`)."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+
+    @property
+    def store(self) -> Store:
+        return self._service.store
+
+    def planner(self) -> Planner | None:
+        return self._service.planner()
+
+    def config(self) -> LoadedConfig | None:
+        return self._service.current_config()
+
+    def scheduler_running(self) -> bool:
+        return self._service.scheduler_running()
+
+    def now(self) -> datetime:
+        return utc_now()
+
+    def api_token(self) -> str | None:
+        return os.environ.get("DEADLINEWATCH_API_TOKEN") or None
+
+    def slack_signing_secret(self) -> str | None:
+        return os.environ.get("SLACK_SIGNING_SECRET") or None
+
+    def changed(self) -> None:
+        self._service.changed()
+
+    def metrics(self) -> Mapping[str, float]:
+        dispatcher = self._service.dispatcher
+        return {
+            **self._service.counters,
+            "decided_total": float(self._service.planning.decided),
+            "in_flight": float(dispatcher.in_flight if dispatcher else 0),
+        }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    setup_logging()
+    path = bootstrap.config_path(args.config)
+    config = bootstrap.load_or_report(path)
+    if config is None:
+        print("deadlinewatch run: the config is invalid (errors above); nothing started", file=sys.stderr)
+        return 1
+    url = bootstrap.database_url(args.database, config)
+    try:
+        store = bootstrap.open_store(url)
+    except Exception as exc:
+        print(f"deadlinewatch run: cannot open database {bootstrap.redact_url(url)}: {exc}", file=sys.stderr)
+        return 1
+    assert store is not None
+    listen = args.http or config.http_listen
+    log.info("database %s; http %s", bootstrap.redact_url(url), listen or "off")
+    return asyncio.run(Service(path, config, store, listen).run())
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    config = bootstrap.load_or_report(bootstrap.config_path(args.config))
+    if config is None:
+        return 1
+    if args.channel not in config.channels:
+        known = ", ".join(sorted(config.channels)) or "none"
+        print(
+            f"deadlinewatch notify-test: unknown channel {args.channel!r} (channels: {known})",
+            file=sys.stderr,
+        )
+        return 1
+    return asyncio.run(_notify_test(config, args.channel))
+
+
+async def _notify_test(config: LoadedConfig, name: str) -> int:
+    session = client_session()
+    try:
+        channel_set = build_channels(config, session)
+        if name in channel_set.skipped:
+            print(
+                f"deadlinewatch notify-test: {name} is not configured: {channel_set.skipped[name]}",
+                file=sys.stderr,
+            )
+            return 1
+        now = utc_now()
+        message = Outgoing(
+            key=f"notify-test-{int(now.timestamp())}",
+            event=EventKind.REVIEW,
+            subscription="notify-test",
+            channel=name,
+            occurred=now,
+            send_at=now,
+            fields={"n": 0},
+            commitment=CommitmentView(
+                id="notify-test",
+                title="deadlinewatch test message",
+                status="not_started",
+                deadline_words="this is a test of the channel; no action needed",
+            ),
+        )
+        try:
+            await channel_set.channels[name].send(message)
+        except DeliveryError as exc:
+            kind = "permanent" if exc.permanent else "transient"
+            print(f"deadlinewatch notify-test: {name} failed ({kind}): {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await channel_set.aclose()
+        print(f"{name}: test message accepted")
+        return 0
+    finally:
+        await session.close()
