@@ -524,3 +524,63 @@ def test_run_forever_delivers_on_wake_and_drain_gives_back_queued_rows(
     keys = keys_posted(slack_api)
     assert len(keys) == 6 and len(set(keys)) == 6
     assert states(store) == {"sent": 6}
+
+
+def test_outbox_lease_helpers_only_touch_the_owners_claims(store: Store) -> None:
+    for i in range(3):
+        insert(store, ["slack"], subject=f"c{i}")
+    a, b, c = store.claim_due(START, 10, 60, "owner-a")
+    later = START + timedelta(seconds=50)
+    assert store.renew_leases([a.id, b.id, c.id], "owner-b", later + timedelta(seconds=60), later) == set()
+    assert store.mark_sent(a.id, later, "owner-a")
+    kept = store.renew_leases([a.id, b.id, c.id], "owner-a", later + timedelta(seconds=60), later)
+    assert kept == {b.id, c.id}
+    assert store.claim_due(START + timedelta(seconds=61), 10, 60, "owner-b") == []  # renewed
+    assert store.release_claims([b.id], "owner-b", later) == 0
+    assert store.release_claims([b.id], "owner-a", later) == 1
+    released = store.get_notification(b.id)
+    assert released is not None and released.state is NotificationState.PENDING and released.attempts == 0
+    assert not store.mark_dropped(c.id, "gone", later, "owner-b")
+    assert store.mark_dropped(c.id, "gone", later, "owner-a")
+    dropped = store.get_notification(c.id)
+    assert dropped is not None and dropped.state is NotificationState.SUPERSEDED
+    assert dropped.last_error == "gone"
+    assert not store.mark_dropped(a.id, "too late", later)  # sent rows stay sent
+
+
+def test_database_errors_in_the_loop_are_retried(database_url: str, slack_api: SlackApiServer) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from deadlinewatch.storage import create_db_engine, migrate
+
+    class FlakyStore(Store):
+        """A database that is away for the first two claims (a restart), then back."""
+
+        outages = 2
+
+        def claim_due(self, now: datetime, limit: int, lease_seconds: float, owner: str) -> Any:
+            if self.outages:
+                self.outages -= 1
+                raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+            return super().claim_due(now, limit, lease_seconds, owner)
+
+    engine = create_db_engine(database_url)
+    migrate(engine)
+    flaky = FlakyStore(engine)
+    insert(flaky, ["slack"])
+
+    async def action(session: aiohttp.ClientSession) -> None:
+        d = dispatcher(flaky, {"slack": slack(slack_api, session)}, Clock(), db_retry_delay=0.01)
+        loop = asyncio.create_task(d.run_forever())
+        async with asyncio.timeout(20):  # a failure guard only
+            while not slack_api.posted():
+                await asyncio.sleep(0.02)
+        await d.drain(timeout=5)
+        await loop
+
+    try:
+        with_session(action)
+        assert flaky.outages == 0
+        assert states(flaky) == {"sent": 1}
+    finally:
+        engine.dispose()
