@@ -1,0 +1,280 @@
+"""``/api``: commitments and the ledger (read), status changes, acks and snoozes (write).
+
+The write API is off unless ``DEADLINEWATCH_API_TOKEN`` is set (403 saying so); requests carry
+``Authorization: Bearer <token>`` (401 otherwise). Authentication comes before anything else, so
+an unauthenticated caller learns nothing about ids or bodies. Writes answer 201 with what was
+recorded and call ``runtime.changed()``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from deadlinewatch.domain.dueforms import parse_local_datetime
+from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
+from deadlinewatch.domain.model import Commitment, Status, StatusChange
+from deadlinewatch.domain.planning import Planner
+from deadlinewatch.durations import parse_duration
+from deadlinewatch.services.report import commitment_states
+from deadlinewatch.storage import NotificationRecord
+from deadlinewatch.web.runtime import Runtime
+
+__all__ = ["api_router"]
+
+_MAX_BODY = 64 * 1024
+_MAX_TEXT = 2000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StatusBody(_Body):
+    status: Status
+    at: str | None = Field(None, max_length=40)
+    note: str | None = Field(None, max_length=_MAX_TEXT)
+    url: str | None = Field(None, max_length=_MAX_TEXT)
+    verified: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.lower().startswith(("http://", "https://")) or any(c.isspace() for c in value)
+        ):
+            raise ValueError("must be an http(s) URL without spaces")
+        return value
+
+
+class AckBody(_Body):
+    note: str | None = Field(None, max_length=_MAX_TEXT)
+
+
+class SnoozeBody(_Body):
+    until: str | None = Field(None, max_length=40)
+    for_: str | None = Field(None, alias="for", max_length=40)
+    note: str | None = Field(None, max_length=_MAX_TEXT)
+
+
+def unprocessable(field: str, message: str) -> HTTPException:
+    return HTTPException(422, detail={"message": f"{field}: {message}", "field": field})
+
+
+def _parse_body(model: type[_Body], raw: bytes) -> Any:
+    if len(raw) > _MAX_BODY:
+        raise unprocessable("(body)", f"the body is larger than {_MAX_BODY} bytes")
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or "(body)"
+        if error["type"] == "json_invalid":
+            raise unprocessable("(body)", "not valid JSON") from None
+        if error["type"] == "model_type":
+            raise unprocessable("(body)", "expected a JSON object") from None
+        if error["type"] == "extra_forbidden":
+            raise unprocessable(field, "unknown field") from None
+        raise unprocessable(field, error["msg"].removeprefix("Value error, ")) from None
+
+
+def _when(text: str, zone: str, field: str) -> datetime:
+    try:
+        return to_instant(parse_local_datetime(text), zone)
+    except ValueError as exc:
+        raise unprocessable(field, str(exc)) from None
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+# A dependency, so the bearer check (listed before it) runs before the body is even read.
+Raw = Annotated[bytes, Depends(_raw_body)]
+
+
+def notification_json(record: NotificationRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "when": format_utc(record.send_at),
+        "occurred": format_utc(record.occurred),
+        "event": record.event.value,
+        "subject": record.subject,
+        "subscription": record.subscription,
+        "channel": record.channel,
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "error": record.last_error,
+        "sent_at": format_utc(record.sent_at) if record.sent_at else None,
+    }
+
+
+def api_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    def planner() -> Planner:
+        current = runtime.planner()
+        if current is None:
+            raise HTTPException(503, detail="no config loaded yet")
+        return current
+
+    def commitment(planner: Planner, commitment_id: str) -> Commitment:
+        found = planner.watchlist.commitments.get(commitment_id)
+        if found is None:
+            raise HTTPException(
+                404, detail=f"unknown commitment id {commitment_id[:100]!r}: not in the config"
+            )
+        return found
+
+    def authorized(request: Request) -> None:
+        token = runtime.api_token()
+        if not token:
+            raise HTTPException(403, detail="the write API is off: set DEADLINEWATCH_API_TOKEN")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise HTTPException(
+                401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+    write = [Depends(authorized)]
+
+    @router.get("/commitments")
+    def list_commitments(
+        tag: Annotated[list[str] | None, Query()] = None,
+        overdue: bool = False,
+        agreement: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        states = commitment_states(planner(), runtime.now())
+        if tag:
+            states = [s for s in states if set(tag) & set(s.tags)]
+        if overdue:
+            states = [s for s in states if s.overdue]
+        if agreement is not None:
+            states = [s for s in states if s.agreement == agreement]
+        if status is not None:
+            states = [s for s in states if s.status == status]
+        return [s.as_json() for s in states]
+
+    @router.get("/commitments/{commitment_id}")
+    def get_commitment(commitment_id: str) -> dict[str, Any]:
+        current = planner()
+        found = commitment(current, commitment_id)
+        now = runtime.now()
+        state = next(s for s in commitment_states(current, now) if s.id == found.id)
+        watchlist = current.watchlist
+        window = current.deadlines[found.id].window_at(now)
+        window_json = None
+        if window is not None:
+            grace = watchlist.policy_for(None, found).grace
+            window_json = {
+                "precision": window.precision.value,
+                "zone": window.zone,
+                "opens": format_utc(window.opens),
+                "closes": format_utc(window.closes),
+                "due": format_utc(window.due),
+                "overdue_from": format_utc(grace.apply(window.due_local, window.zone)),
+            }
+        store = runtime.store
+        changes = [*found.history, *(r.change for r in store.status_changes(found.id))]
+        changes.sort(key=lambda c: c.at)
+        agreement = watchlist.agreement_of(found)
+        return {
+            **state.as_json(),
+            "agreement_title": agreement.title if agreement else None,
+            "parties": sorted(watchlist.parties_of(found)),
+            "window": window_json,
+            "history": [
+                {
+                    "at": format_utc(c.at),
+                    "status": c.status.value,
+                    "note": c.note,
+                    "url": c.url,
+                    "origin": c.origin,
+                    "verified": c.verified,
+                    "recorded_at": format_utc(c.recorded_at) if c.recorded_at else None,
+                }
+                for c in changes
+            ],
+            "acks": [{"at": format_utc(a.at), "note": a.note} for a in store.acks(found.id)],
+            "snoozes": [
+                {"at": format_utc(s.at), "until": format_utc(s.until), "note": s.note}
+                for s in store.snoozes(found.id)
+            ],
+            "notifications": [notification_json(r) for r in store.list_notifications(subject=found.id)],
+        }
+
+    @router.get("/notifications")
+    def list_notifications(
+        failed: bool = False, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
+    ) -> list[dict[str, Any]]:
+        records = runtime.store.list_notifications(failed_only=failed, limit=limit)
+        return [notification_json(r) for r in records]
+
+    @router.post("/commitments/{commitment_id}/status", status_code=201, dependencies=write)
+    def post_status(commitment_id: str, raw: Raw) -> dict[str, Any]:
+        current = planner()
+        found = commitment(current, commitment_id)
+        body: StatusBody = _parse_body(StatusBody, raw)
+        now = runtime.now()
+        zone = current.watchlist.zone_of(found)
+        at = _when(body.at, zone, "at") if body.at and body.at.lower() != "now" else now
+        change = StatusChange(at, body.status, body.note or None, body.url, "api", body.verified)
+        record = runtime.store.add_status_change(found.id, change, recorded_at=now)
+        runtime.changed()
+        return {
+            "commitment": found.id,
+            "at": format_utc(record.at),
+            "status": record.status.value,
+            "note": record.note,
+            "url": record.url,
+            "origin": record.origin,
+            "verified": record.verified,
+        }
+
+    @router.post("/commitments/{commitment_id}/ack", status_code=201, dependencies=write)
+    def post_ack(commitment_id: str, raw: Raw) -> dict[str, Any]:
+        found = commitment(planner(), commitment_id)
+        body: AckBody = _parse_body(AckBody, raw)
+        record = runtime.store.add_ack(found.id, runtime.now(), body.note or None)
+        runtime.changed()
+        return {"commitment": found.id, "at": format_utc(record.at), "note": record.note}
+
+    @router.post("/commitments/{commitment_id}/snooze", status_code=201, dependencies=write)
+    def post_snooze(commitment_id: str, raw: Raw) -> dict[str, Any]:
+        current = planner()
+        found = commitment(current, commitment_id)
+        body: SnoozeBody = _parse_body(SnoozeBody, raw)
+        if (body.until is None) == (body.for_ is None):
+            raise unprocessable(
+                "until", "give exactly one of 'until' (a date or time) and 'for' (a duration)"
+            )
+        now = runtime.now()
+        zone = current.watchlist.zone_of(found)
+        if body.for_ is not None:
+            try:
+                # Calendar units on the commitment's wall clock, like every other duration.
+                until = parse_duration(body.for_).apply(to_local(now, zone), zone)
+            except (ValueError, OverflowError) as exc:
+                raise unprocessable("for", str(exc)) from None
+            field = "for"
+        else:
+            assert body.until is not None
+            until = _when(body.until, zone, "until")
+            field = "until"
+        if until <= now:
+            raise unprocessable(field, f"the snooze must end in the future (it ends {format_utc(until)})")
+        record = runtime.store.add_snooze(found.id, now, until, body.note or None)
+        runtime.changed()
+        return {
+            "commitment": found.id,
+            "at": format_utc(record.at),
+            "until": format_utc(record.until),
+            "note": record.note,
+        }
+
+    return router
