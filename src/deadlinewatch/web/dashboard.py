@@ -132,7 +132,7 @@ def _layout(planner: Planner, states: list[CommitmentState], now: datetime) -> t
                 rows.append(Row(state, y, tooltip=tip))
             else:
                 left, right = axis.x(window.opens), axis.x(window.closes)
-                rows.append(Row(state, y, left, max(right - left, 3.0), axis.x(window.due), tip))
+                rows.append(Row(state, y, left, max(round(right - left, 1), 3.0), axis.x(window.due), tip))
             y += ROW_HEIGHT
         groups.append(Group(title, group_y, tuple(rows)))
     return groups, axis, y + 8
