@@ -12,7 +12,7 @@ from test_web_support import HOSTILE, NOW, TOKEN, client_for, make_runtime
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind, Status
 from deadlinewatch.domain.notifications import Notice
-from deadlinewatch.storage import NotificationState, Store, new_notifications
+from deadlinewatch.storage import Store, new_notifications
 from deadlinewatch.web.runtime import StaticRuntime
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -237,7 +237,9 @@ def test_post_status_records_an_api_change(client: TestClient, store: Store, run
 
 
 def test_post_status_defaults_to_now(client: TestClient, store: Store) -> None:
-    response = client.post("/api/commitments/weapons-withdrawal/status", json={"status": "partial"}, headers=AUTH)
+    response = client.post(
+        "/api/commitments/weapons-withdrawal/status", json={"status": "partial"}, headers=AUTH
+    )
     assert response.status_code == 201
     assert response.json()["at"] == format_utc(NOW)
     assert store.status_changes("weapons-withdrawal")[0].at == NOW

@@ -7,12 +7,14 @@ Secrets (the API token, the Slack signing secret) are only ever compared, never 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch.web.api import api_router
 from deadlinewatch.web.calendar import render_ics
@@ -22,6 +24,8 @@ from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.slack_actions import slack_actions_router
 
 __all__ = ["create_app"]
+
+_log = logging.getLogger(__name__)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -35,9 +39,16 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """503, without the driver's message (it may name hosts, users or URLs)."""
+    _log.warning("database error answering %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="deadlinewatch", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
 
     @app.middleware("http")
     async def security_headers(

@@ -95,7 +95,10 @@ def render_metrics(runtime: Runtime) -> str:
         out.family(name, "gauge", "Ledger rows (notifications) by state")
         for state in NotificationState:
             out.sample(name, counts.get(state, 0), [("state", state.value)])
-    planner = runtime.planner()
+    try:
+        planner = runtime.planner()
+    except SQLAlchemyError:  # a runtime may build its view from the database on demand
+        planner = None
     out.family(PREFIX + "config_loaded", "gauge", "1 when a valid config is loaded")
     out.sample(PREFIX + "config_loaded", 1 if runtime.config() is not None else 0)
     out.family(PREFIX + "scheduler_running", "gauge", "1 when the scheduler is running")

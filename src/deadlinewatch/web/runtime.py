@@ -18,7 +18,8 @@ __all__ = ["Runtime", "StaticRuntime"]
 
 
 class Runtime(Protocol):
-    """The service as the web app sees it. Every method is cheap and never raises."""
+    """The service as the web app sees it. Methods are cheap; only database work (``store``, and
+    a ``planner`` built from it) may raise ``SQLAlchemyError``, which the app answers with 503."""
 
     @property
     def store(self) -> Store: ...
