@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deadlinewatch.domain.deadlines import Deadline, DeadlineVersion
-from deadlinewatch.domain.localtime import format_utc
+from deadlinewatch.domain.localtime import format_utc, zone
 from deadlinewatch.domain.model import WINDOWED, EventKind, Policy
-from deadlinewatch.durations import Duration
+from deadlinewatch.durations import Duration, add_days, add_months
 
-_DAY = timedelta(days=1, hours=1)  # a calendar day is at most 25 elapsed hours
-_MONTH = timedelta(days=31, hours=1)
+_AVERAGE_MONTH = timedelta(days=30.436875)
 _NEVER = -1
 
 
@@ -31,32 +30,53 @@ class Occurrence:
     fields: dict[str, Any] = field(compare=False, hash=False)
 
 
-def _max_step(every: Duration) -> timedelta:
-    return every.months * _MONTH + every.days * _DAY + timedelta(seconds=every.seconds)
-
-
-@dataclass(frozen=True)
 class Grid:
     """Instants ``base + k × every`` (k ≥ 0) on the nominal wall clock of ``zone``, plus an
-    elapsed offset; ``every`` None = only k = 0."""
+    elapsed offset; ``every`` None = only k = 0. Computed instants are memoised."""
 
-    base_local: datetime
-    offset: timedelta
-    zone: str
-    every: Duration | None
+    __slots__ = ("_average", "_cache", "_tz", "base_local", "every", "offset", "zone")
+
+    def __init__(
+        self, base_local: datetime, offset: timedelta, zone_name: str, every: Duration | None
+    ) -> None:
+        self.base_local = base_local
+        self.offset = offset
+        self.zone = zone_name
+        self.every = every
+        self._tz = zone(zone_name)
+        self._cache: dict[int, datetime] = {}
+        self._average = (
+            every.months * _AVERAGE_MONTH + timedelta(days=every.days, seconds=every.seconds)
+            if every is not None
+            else timedelta(0)
+        )
 
     def at(self, k: int) -> datetime:
-        step = self.every.times(k) if self.every is not None else Duration()
-        return step.apply(self.base_local, self.zone) + self.offset
+        cached = self._cache.get(k)
+        if cached is not None:
+            return cached
+        every = self.every
+        local = self.base_local
+        extra = self.offset
+        if k and every is not None:
+            local = add_days(add_months(local, every.months * k), every.days * k)
+            extra += timedelta(seconds=every.seconds * k)
+        instant = local.replace(tzinfo=self._tz, fold=0).astimezone(UTC) + extra
+        if len(self._cache) < 64:
+            self._cache[k] = instant
+        return instant
 
     def last_at_or_before(self, instant: datetime) -> int:
         """The largest k with ``at(k) <= instant``, or -1."""
-        if self.at(0) > instant:
+        first = self.at(0)
+        if first > instant:
             return _NEVER
         if self.every is None:
             return 0
-        k = max(0, int((instant - self.at(0)) / _max_step(self.every)))
+        k = max(0, int((instant - first) / self._average))
         try:
+            while k > 0 and self.at(k) > instant:
+                k -= 1
             while self.at(k + 1) <= instant:
                 k += 1
         except (OverflowError, ValueError):

@@ -25,6 +25,8 @@ from deadlinewatch.domain.model import (
     SCHEDULED_EVENTS,
     Commitment,
     EventKind,
+    OpenDue,
+    Policy,
     Status,
     StatusChange,
     Subscription,
@@ -34,6 +36,7 @@ from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
 from deadlinewatch.domain.quiet import release_instant
 from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
 from deadlinewatch.domain.watchlist import Watchlist
+from deadlinewatch.gcpause import gc_paused
 
 _T = TypeVar("_T")
 _EARLY = frozenset({EventKind.REMINDER, EventKind.WINDOW_OPEN})
@@ -69,6 +72,10 @@ class Planner:
     """Decides notifications for one situation. Calls to :meth:`plan` must move forward in time."""
 
     def __init__(self, situation: Situation) -> None:
+        with gc_paused():
+            self._build(situation)
+
+    def _build(self, situation: Situation) -> None:
         watchlist = situation.watchlist
         self.watchlist = watchlist
         self.timelines: dict[str, StatusTimeline] = {
@@ -83,22 +90,28 @@ class Planner:
         for snooze in situation.snoozes:
             self._snoozes.setdefault(snooze.commitment_id, []).append(snooze)
         self._announced: dict[str, datetime | None] = {}
-        schedules: dict[tuple[str, object], CommitmentSchedule] = {}
+        schedules: dict[tuple[str, str], CommitmentSchedule] = {}
+        policies: dict[tuple[str, object], Policy] = {}
+        events_of = {s.name: subscription_events(s) for s in watchlist.subscriptions}
         self._pairs: list[_Pair] = []
         for commitment in watchlist.commitments.values():
+            open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
             announced_local = watchlist.announced_of(commitment)
             zone = watchlist.zone_of(commitment)
             announced = to_instant(announced_local, zone) if announced_local is not None else None
             self._announced[commitment.id] = announced
             for subscription in watchlist.subscriptions:
-                events = subscription_events(subscription)
+                events = events_of[subscription.name]
                 if not events or not watchlist.matches(subscription, commitment):
                     continue
-                policy = watchlist.policy_for(subscription, commitment)
-                key = (commitment.id, policy)
+                name = watchlist.policy_name_for(subscription, commitment)
+                key = (commitment.id, name)
                 if key not in schedules:
+                    policy_key = (name, open_kind)
+                    if policy_key not in policies:
+                        policies[policy_key] = watchlist.policy_named(name, open_kind)
                     schedules[key] = CommitmentSchedule(
-                        self.deadlines[commitment.id], policy, announced, announced_local
+                        self.deadlines[commitment.id], policies[policy_key], announced, announced_local
                     )
                 self._pairs.append(_Pair(commitment, subscription, schedules[key], events))
         self._status_events: list[tuple[datetime, str, int, EffectiveChange]] = sorted(
@@ -173,7 +186,10 @@ class Planner:
         """Notifications firing in ``(lo, hi]``. ``catch_up`` (a start, or a return from downtime)
         sends them at ``hi`` and skips digests; ``lo`` None (a first start) also keeps status and
         deadline changes silent and records no superseded occurrences."""
-        catch_up = catch_up or lo is None
+        with gc_paused():
+            return self._plan(lo, hi, catch_up or lo is None)
+
+    def _plan(self, lo: datetime | None, hi: datetime, catch_up: bool) -> Decisions:
         notices: list[Notice] = []
         superseded: list[Notice] = []
         for index in self._due_pairs(lo, hi):

@@ -91,13 +91,21 @@ class Watchlist:
     def policy_for(self, subscription: Subscription | None, commitment: Commitment) -> Policy:
         """SPEC §2: subscription > commitment > agreement > ``default``; unset keys come from the
         config's ``default``, then from the built-in default."""
+        open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
+        return self.policy_named(self.policy_name_for(subscription, commitment), open_kind)
+
+    def policy_name_for(self, subscription: Subscription | None, commitment: Commitment) -> str:
+        """The name of the policy that applies, by precedence."""
         agreement = self.agreement_of(commitment)
-        name = (
+        return (
             (subscription.policy if subscription else None)
             or commitment.policy
             or (agreement.policy if agreement else None)
             or DEFAULT_POLICY
         )
+
+    def policy_named(self, name: str, open_kind: OpenKind | None = None) -> Policy:
+        """The policy ``name`` resolved key by key: its own, the config's ``default``, built-in."""
         layers = [self.policies.get(name), self.policies.get(DEFAULT_POLICY), BUILTIN_POLICY]
         chosen = [layer for layer in layers if layer is not None]
         remind = next(p.remind_before for p in chosen if p.remind_before is not None)
@@ -105,8 +113,8 @@ class Watchlist:
         repeat = next(p.repeat_overdue_every for p in chosen if p.repeat_overdue_every is not None)
         escalate = next(p.escalate_after for p in chosen if p.escalate_after_set)
         review = next((p.review_every for p in chosen if p.review_every is not None), None)
-        if review is None and isinstance(commitment.due, OpenDue):
-            review = _BUILTIN_REVIEW[commitment.due.kind]
+        if review is None and open_kind is not None:
+            review = _BUILTIN_REVIEW[open_kind]
         return Policy(
             remind_before=remind,
             grace=grace or Duration(text="0d"),
