@@ -134,6 +134,7 @@ class Result:
     wall: float | None = None  # process start -> last arrival (s)
     peak_rss_mib: float | None = None
     ready_margin: float | None = None  # instant - ready (s); negative = the instant was missed
+    burst_cpu: float | None = None  # service CPU seconds from the instant to the last arrival
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -175,6 +176,15 @@ def _peak_rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of ``pid`` (all its threads) so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _child_env() -> dict[str, str]:
@@ -284,6 +294,16 @@ async def bench_deadlinewatch(
     receiver.tag = run
     exe = VENV_BIN / "deadlinewatch"
     command = [str(exe), "run", "--config", str(config), "--database", database]
+    profile_path = folder / "profile.txt"
+    if args.profile:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            SAMPLER_FLAG,
+            str(profile_path),
+            str(instant),
+        ]
+        command += ["--", "run", "--config", str(config), "--database", database]
     launched = time.time()
     with log_path.open("wb") as log_file:
         proc = await asyncio.create_subprocess_exec(
@@ -294,7 +314,17 @@ async def bench_deadlinewatch(
         def overdue() -> int:
             return sum(1 for a in receiver.slack if a[4] and a[3] == "overdue")
 
+        await _wait_for(lambda: 0, 1, instant, proc)  # until the instant (bounded)
+        cpu_at_instant, own_at_instant = _cpu_seconds(proc.pid), time.process_time()
         done = await _wait_for(overdue, n, instant + args.timeout, proc)
+        cpu_used, own_used = _cpu_seconds(proc.pid), time.process_time() - own_at_instant
+        burst = time.time() - instant
+        if cpu_used is not None and cpu_at_instant is not None:
+            result.burst_cpu = cpu_used - cpu_at_instant
+            result.notes.append(
+                f"service CPU, instant to last arrival: {result.burst_cpu:.1f} s in {burst:.1f} s "
+                f"({result.burst_cpu / burst:.2f} cores); bench + stand-in CPU: {own_used:.1f} s"
+            )
         if done:
             await asyncio.sleep(SETTLE)
         result.peak_rss_mib = _peak_rss_mib(proc.pid)
@@ -315,6 +345,8 @@ async def bench_deadlinewatch(
         if result.ready_margin < 0:
             result.notes.append("the service was not ready at the instant: lateness includes its start")
     result.notes.append(f"log: {log_path}")
+    if args.profile and profile_path.exists():
+        result.notes.append(f"profile: {profile_path}")
     return result
 
 
@@ -421,6 +453,77 @@ async def bench_alertmanager(receiver: Receiver, args: argparse.Namespace, tmp: 
         await _stop_process(proc)
     _measure(result, list(receiver.hook), t_post, launched)
     return result
+
+
+# --- a poor man's sampling profiler (py-spy is not installed) ------------------------------------
+
+SAMPLER_FLAG = "--sampled-service"
+SAMPLE_INTERVAL = 0.005
+_IDLE_LEAVES = {
+    "selectors.py:select",  # the event loop waiting for I/O
+    "thread.py:_worker",  # a to_thread worker waiting for work
+    "threading.py:wait",
+    "queue.py:get",
+}
+
+
+def sampled_service(out: str, start: float, argv: list[str]) -> int:
+    """Run ``deadlinewatch ARGV`` in this process while a thread samples every thread's Python
+    stack from ``start`` (epoch seconds) on; at exit, write leaf and inclusive counts to ``out``."""
+    import collections
+    import threading
+
+    from deadlinewatch.cli import main as deadlinewatch_main
+
+    leaf: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    inclusive: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    busy: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    stop = threading.Event()
+    main_ident = threading.get_ident()
+
+    def name(code: Any) -> str:
+        return f"{Path(code.co_filename).name}:{code.co_name}"
+
+    def sample() -> None:
+        own = threading.get_ident()
+        for _ in range(int(3600 / SAMPLE_INTERVAL)):  # at most an hour
+            if stop.wait(SAMPLE_INTERVAL):
+                return
+            if time.time() < start:
+                continue
+            for ident, frame in sys._current_frames().items():
+                if ident == own:
+                    continue
+                kind = "event loop thread" if ident == main_ident else "other threads"
+                stack: list[str] = []
+                current: Any = frame
+                while current is not None and len(stack) < 300:
+                    stack.append(name(current.f_code))
+                    current = current.f_back
+                total[kind] += 1
+                if stack[0] in _IDLE_LEAVES:
+                    continue
+                busy[kind] += 1
+                leaf[kind][stack[0]] += 1
+                for entry in set(stack):
+                    inclusive[kind][entry] += 1
+
+    sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
+    sampler.start()
+    try:
+        return deadlinewatch_main(argv)
+    finally:
+        stop.set()
+        sampler.join(2.0)
+        lines = [f"samples every {SAMPLE_INTERVAL * 1000:.0f} ms from {_iso(start)}; idle leaves dropped"]
+        for kind in ("event loop thread", "other threads"):
+            lines.append(f"\n== {kind}: {busy[kind]} busy of {total[kind]} samples")
+            lines.append("-- leaf (self) --")
+            lines += [f"{count:7d}  {where}" for where, count in leaf[kind].most_common(40)]
+            lines.append("-- inclusive --")
+            lines += [f"{count:7d}  {where}" for where, count in inclusive[kind].most_common(80)]
+        Path(out).write_text("\n".join(lines) + "\n")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -559,6 +662,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL row")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (configs, logs, databases)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the service's stacks from the instant on (all threads, ~200 Hz); implies --keep",
+    )
     args = parser.parse_args(argv)
     if args.commitments is None:
         args.commitments = 1000 if args.quick else 10_000
@@ -566,12 +674,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.channels = 10 if args.quick else 100
     if args.commitments <= 0 or args.channels <= 0 or args.channels > 999:
         parser.error("--commitments must be positive and --channels between 1 and 999")
+    if args.profile:
+        args.keep = True
     if args.lead is None:
         args.lead = 8.0 + args.commitments / 1000 * 1.5
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [SAMPLER_FLAG]:
+        return sampled_service(argv[1], float(argv[2]), argv[4:])
     return asyncio.run(main_async(parse_args(argv)))
 
 
