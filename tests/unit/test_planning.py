@@ -1,0 +1,129 @@
+"""The planner as ``run`` uses it: catch-up after downtime, acks, snoozes, keys, fan-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from deadlinewatch.domain.acks import Ack, Snooze
+from deadlinewatch.domain.dueforms import parse_due, parse_local_datetime
+from deadlinewatch.domain.model import (
+    Agreement,
+    Commitment,
+    EventKind,
+    PolicySpec,
+    Status,
+    StatusChange,
+    Subscription,
+)
+from deadlinewatch.domain.planning import Planner, Situation
+from deadlinewatch.domain.watchlist import Watchlist
+from deadlinewatch.durations import parse_duration as d
+
+T = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def watchlist(*commitments: Commitment, subscriptions: tuple[Subscription, ...] | None = None) -> Watchlist:
+    return Watchlist(
+        timezone="UTC",
+        policies={
+            "default": PolicySpec(
+                remind_before=(d("7d"),),
+                repeat_overdue_every=d("7d"),
+                escalate_after=d("14d"),
+                escalate_after_set=True,
+            )
+        },
+        agreements={"a": Agreement("a", "Accord", parse_local_datetime("2019-12-01"), ("P",))},
+        commitments={c.id: c for c in commitments},
+        subscriptions=subscriptions or (Subscription("desk", ("out",)),),
+    )
+
+
+def commitment(cid: str, due: str, *history: StatusChange) -> Commitment:
+    return Commitment(cid, f"Commitment {cid}", parse_due(due), agreement="a", history=history)
+
+
+def test_first_start_reports_a_long_overdue_commitment_once() -> None:
+    planner = Planner(Situation(watchlist(commitment("c", "2020-01-01"))))
+    now = datetime(2020, 10, 8, 1, tzinfo=UTC)  # due 2 Jan 00:00Z; repeat 40 = 2 Jan + 280 days
+    decisions = planner.plan(None, now)
+    kinds = {n.event: n for n in decisions.notices}
+    assert set(kinds) == {EventKind.OVERDUE, EventKind.ESCALATION}
+    assert kinds[EventKind.OVERDUE].fields["repeat"] == 40
+    assert kinds[EventKind.OVERDUE].send_at == now
+    assert decisions.superseded == ()  # nothing recorded for the time before the first start
+
+
+def test_restart_after_downtime_sends_the_latest_and_supersedes_the_rest() -> None:
+    planner = Planner(Situation(watchlist(commitment("c", "2020-01-01"))))
+    down_from = T + timedelta(days=8)  # repeat 1 was sent before the outage
+    back_at = T + timedelta(days=8 + 21)
+    decisions = planner.plan(down_from, back_at, catch_up=True)
+    overdue = [n for n in decisions.notices if n.event is EventKind.OVERDUE]
+    assert [n.fields["repeat"] for n in overdue] == [4]
+    assert {n.fields.get("repeat") for n in decisions.superseded if n.event is EventKind.OVERDUE} == {2, 3}
+    assert all(n.send_at == back_at for n in decisions.notices)
+
+
+def test_an_ack_stops_repeats_and_escalation_until_the_status_changes() -> None:
+    acked_at = T + timedelta(days=1)
+    reopened = StatusChange(T + timedelta(days=20), Status.IN_PROGRESS)
+    situation = Situation(
+        watchlist(commitment("c", "2020-01-01")),
+        status_changes={"c": [reopened]},
+        acks=[Ack("c", acked_at)],
+    )
+    planner = Planner(situation)
+    sent: list[tuple[EventKind, object]] = []
+    lo: datetime | None = None
+    now = T - timedelta(days=30)
+    planner.plan(None, now)
+    lo = now
+    while (following := planner.next_after(lo)) is not None and following < T + timedelta(days=40):
+        sent.extend((n.event, n.fields.get("repeat")) for n in planner.plan(lo, following).notices)
+        lo = following
+    assert (EventKind.OVERDUE, 0) in sent
+    # Repeats 1 and 2 (days 8 and 15) and the escalation (day 15) were acknowledged away; the
+    # status change on day 20 lifts the ack: repeats 3, 4 and 5 arrive.
+    overdue = [r for e, r in sent if e is EventKind.OVERDUE]
+    assert overdue == [0, 3, 4, 5]
+    assert (EventKind.ESCALATION, None) not in sent
+
+
+def test_a_snooze_silences_everything_until_it_ends() -> None:
+    snooze = Snooze("c", T - timedelta(days=1), T + timedelta(days=10))
+    planner = Planner(Situation(watchlist(commitment("c", "2020-01-01")), snoozes=[snooze]))
+    start = T - timedelta(days=30)
+    planner.plan(None, start)
+    lo = start
+    events = []
+    while (following := planner.next_after(lo)) is not None and following < T + timedelta(days=16):
+        events.extend((n.event, n.send_at) for n in planner.plan(lo, following).notices)
+        lo = following
+    # The 7d reminder (Dec 26) goes out; overdue on Jan 2 is inside the snooze; repeat 1 (Jan 9)
+    # too; repeat 2 and the escalation (both Jan 16) after it.
+    assert [e for e, _ in events] == [EventKind.REMINDER, EventKind.OVERDUE, EventKind.ESCALATION]
+    assert events[-1][1] == events[-2][1] == datetime(2020, 1, 16, tzinfo=UTC)
+
+
+def test_keys_are_deterministic_and_distinct_per_channel() -> None:
+    subs = (Subscription("desk", ("slack", "mail")),)
+    first = Planner(Situation(watchlist(commitment("c", "2020-01-01"), subscriptions=subs)))
+    second = Planner(Situation(watchlist(commitment("c", "2020-01-01"), subscriptions=subs)))
+    now = T + timedelta(days=3)
+    a = first.plan(None, now).notices
+    b = second.plan(None, now).notices
+    assert [n.key("slack") for n in a] == [n.key("slack") for n in b]
+    assert all(n.key("slack") != n.key("mail") for n in a)
+
+
+def test_operational_events_reach_only_subscriptions_that_list_them() -> None:
+    subs = (
+        Subscription("desk", ("out",)),
+        Subscription("ops", ("console",), events=frozenset({EventKind.SOURCE_FAILING})),
+    )
+    planner = Planner(Situation(watchlist(commitment("c", "2020-01-01"), subscriptions=subs)))
+    notices = planner.fan_out(EventKind.SOURCE_FAILING, "un-news", T, {"reason": "HTTP 500"})
+    assert [n.subscription for n in notices] == ["ops"]
+    evidence = planner.fan_out(EventKind.EVIDENCE, "c", T, {"title": "x", "link": "https://example.org"})
+    assert [n.subscription for n in evidence] == ["desk"]
