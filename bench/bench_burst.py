@@ -178,10 +178,11 @@ def _peak_rss_mib(pid: int) -> float | None:
     return None
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of ``pid`` (all its threads) so far."""
+def _cpu_seconds(pid: int, thread: int | None = None) -> float | None:
+    """User + system CPU seconds of ``pid`` (all its threads, or only ``thread``) so far."""
+    where = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(where).read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
@@ -316,8 +317,10 @@ async def bench_deadlinewatch(
 
         await _wait_for(lambda: 0, 1, instant, proc)  # until the instant (bounded)
         cpu_at_instant, own_at_instant = _cpu_seconds(proc.pid), time.process_time()
+        main_at_instant = _cpu_seconds(proc.pid, proc.pid)
         done = await _wait_for(overdue, n, instant + args.timeout, proc)
         cpu_used, own_used = _cpu_seconds(proc.pid), time.process_time() - own_at_instant
+        main_used = _cpu_seconds(proc.pid, proc.pid)
         burst = time.time() - instant
         if cpu_used is not None and cpu_at_instant is not None:
             result.burst_cpu = cpu_used - cpu_at_instant
@@ -325,6 +328,12 @@ async def bench_deadlinewatch(
                 f"service CPU, instant to last arrival: {result.burst_cpu:.1f} s in {burst:.1f} s "
                 f"({result.burst_cpu / burst:.2f} cores); bench + stand-in CPU: {own_used:.1f} s"
             )
+            if main_used is not None and main_at_instant is not None:
+                result.notes.append(
+                    f"of which the event loop (main) thread: {main_used - main_at_instant:.1f} s, "
+                    f"other threads (to_thread workers: database): "
+                    f"{result.burst_cpu - (main_used - main_at_instant):.1f} s"
+                )
         if done:
             await asyncio.sleep(SETTLE)
         result.peak_rss_mib = _peak_rss_mib(proc.pid)
