@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     notify_test = command("notify-test", "send a test message to one channel")
     notify_test.add_argument("channel", metavar="CHANNEL")
+
+    export_ics = command("export-ics", "write every deadline window as an iCalendar file")
+    export_ics.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
     return parser
 
 
@@ -114,6 +117,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "ack": commands.cmd_ack,
         "snooze": commands.cmd_snooze,
         "outbox": commands.cmd_outbox,
+        "export-ics": commands.cmd_export_ics,
         **commands.service_handlers(),
     }
 

@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from deadlinewatch import bootstrap
 from deadlinewatch.cli import (
@@ -22,7 +23,7 @@ from deadlinewatch.cli import (
 from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
 from deadlinewatch.domain.dueforms import parse_local_datetime
-from deadlinewatch.domain.localtime import format_utc, to_instant
+from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
 from deadlinewatch.domain.model import Status, StatusChange
 from deadlinewatch.domain.planning import Planner, Situation
 from deadlinewatch.durations import parse_duration
@@ -142,7 +143,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     now = utc_now()
     if args.duration is not None:
         try:
-            until = parse_duration(args.duration).apply(now.replace(tzinfo=None), "UTC")
+            until = parse_duration(args.duration).apply(to_local(now, zone), zone)
         except ValueError as exc:
             raise UsageError(f"--for {args.duration!r}: {exc}") from None
     else:
@@ -194,6 +195,20 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             line += f": {json.dumps(r.last_error[:300])}"
         print(line)
     print(f"{len(records)} notifications")
+    return EXIT_OK
+
+
+def cmd_export_ics(args: argparse.Namespace) -> int:
+    from deadlinewatch.web.calendar import render_ics
+
+    config = _config(args)
+    store = _store(args, config, create=False)
+    text = render_ics(Planner(situation_from_store(config.watchlist, store)), utc_now())
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
