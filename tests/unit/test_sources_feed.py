@@ -79,7 +79,10 @@ def _bomb(encoding: str = "utf-8") -> bytes:
     entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
         f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
     )
-    text = f'<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE rss [{entities}]><rss version="2.0"><channel><item><title>&j;</title></item></channel></rss>'  # noqa: E501
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE rss [{entities}]>'
+        '<rss version="2.0"><channel><item><title>&j;</title></item></channel></rss>'
+    )
     return text.encode(encoding)
 
 
