@@ -70,7 +70,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
     store = _store(args, config, create=False)
-    planner = Planner(situation_from_store(config.watchlist, store))
+    planner = Planner(situation_from_store(config.watchlist, store)[0])
     now = utc_now()
     states = commitment_states(planner, now)
     if args.tag:
@@ -203,7 +203,7 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
 
     config = _config(args)
     store = _store(args, config, create=False)
-    text = render_ics(Planner(situation_from_store(config.watchlist, store)), utc_now())
+    text = render_ics(Planner(situation_from_store(config.watchlist, store)[0]), utc_now())
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.out}")

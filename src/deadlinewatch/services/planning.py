@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from deadlinewatch.domain.localtime import format_utc, parse_utc
@@ -21,6 +21,7 @@ from deadlinewatch.domain.watchlist import Watchlist
 from deadlinewatch.services.context import notice_context
 from deadlinewatch.services.situation import (
     SEEN_HISTORY_KEY,
+    Freshness,
     all_fingerprints,
     situation_from_store,
     stamp_new_history,
@@ -29,6 +30,7 @@ from deadlinewatch.storage import NewNotification, NotificationState, Store, new
 
 WATERMARK_KEY = "planned_until"
 DUES_KEY = "config_dues"
+SEEN_CHANGES_KEY = "status_changes_seen_id"
 log = logging.getLogger("deadlinewatch.planning")
 
 
@@ -41,6 +43,7 @@ class PlanningService:
         self._watchlist: Watchlist | None = None
         self._planner: Planner | None = None
         self._started = False
+        self._highest_change = 0
         self.decided = 0
 
     # --- inputs ---------------------------------------------------------------------------------
@@ -80,7 +83,14 @@ class PlanningService:
         if self._planner is None:
             if self._watchlist is None:
                 raise RuntimeError("no config installed")
-            self._planner = Planner(situation_from_store(self._watchlist, self.store))
+            watermark = self.watermark()
+            fresh_at = self.clock()
+            if watermark is not None and fresh_at <= watermark:
+                fresh_at = watermark + timedelta(microseconds=1)
+            seen = self.store.get_state(SEEN_CHANGES_KEY)
+            freshness = Freshness(seen if isinstance(seen, int) else None, fresh_at)
+            situation, self._highest_change = situation_from_store(self._watchlist, self.store, freshness)
+            self._planner = Planner(situation)
         return self._planner
 
     def watermark(self) -> datetime | None:
@@ -103,6 +113,8 @@ class PlanningService:
             decisions = planner.plan(watermark, now)
         self._record(planner, decisions)
         self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+        if self.store.get_state(SEEN_CHANGES_KEY) != self._highest_change:
+            self.store.set_state(SEEN_CHANGES_KEY, self._highest_change, now)
         return planner.next_after(now)
 
     def emit(

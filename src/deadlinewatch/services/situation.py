@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from deadlinewatch.domain.acks import Ack, Snooze
@@ -48,20 +49,40 @@ def all_fingerprints(watchlist: Watchlist) -> list[str]:
     )
 
 
-def situation_from_store(watchlist: Watchlist, store: Store | None) -> Situation:
-    """The watchlist plus what the database recorded (status changes, acks, snoozes); changes for
-    commitments no longer in the config are ignored."""
+@dataclass(frozen=True)
+class Freshness:
+    """Which recorded status changes are news. Changes with a database id above ``seen_id`` take
+    effect for notifications at ``at``; the others are already known (``seen_id`` None: all of them,
+    a first start). Deciding by id, not by time, means a change recorded while a tick runs can
+    never fall between two ticks."""
+
+    seen_id: int | None
+    at: datetime
+
+
+def situation_from_store(
+    watchlist: Watchlist, store: Store | None, freshness: Freshness | None = None
+) -> tuple[Situation, int]:
+    """The watchlist plus what the database recorded (status changes, acks, snoozes), and the
+    highest status-change id read; changes for commitments no longer in the config are ignored."""
     if store is None:
-        return Situation(watchlist)
+        return Situation(watchlist), 0
     known = watchlist.commitments
     changes: dict[str, list[StatusChange]] = {}
+    highest = 0
     for record in store.status_changes():
-        if record.commitment_id in known:
-            changes.setdefault(record.commitment_id, []).append(record.change)
+        highest = max(highest, record.id)
+        if record.commitment_id not in known:
+            continue
+        change = record.change
+        if freshness is not None:
+            fresh = freshness.seen_id is not None and record.id > freshness.seen_id
+            change = dataclasses.replace(change, recorded_at=freshness.at if fresh else None)
+        changes.setdefault(record.commitment_id, []).append(change)
     acks: Iterable[Ack] = [
         Ack(a.commitment_id, a.at, a.note) for a in store.acks() if a.commitment_id in known
     ]
     snoozes: Iterable[Snooze] = [
         Snooze(s.commitment_id, s.at, s.until, s.note) for s in store.snoozes() if s.commitment_id in known
     ]
-    return Situation(watchlist, changes, tuple(acks), tuple(snoozes))
+    return Situation(watchlist, changes, tuple(acks), tuple(snoozes)), highest

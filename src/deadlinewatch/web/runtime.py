@@ -73,7 +73,7 @@ class StaticRuntime:
         if self.loaded_config is None:
             return None
         if self._planner is None:
-            self._planner = Planner(situation_from_store(self.loaded_config.watchlist, self.store))
+            self._planner = Planner(situation_from_store(self.loaded_config.watchlist, self.store)[0])
         return self._planner
 
     def config(self) -> LoadedConfig | None:
