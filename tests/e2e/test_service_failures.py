@@ -194,7 +194,7 @@ def test_smtp_down_at_start_then_up_every_email_arrives_once(
     try:
         waited = wait_until(
             lambda: len(handler.messages) >= 4,
-            120,
+            200,  # backoff after ~6 failed attempts may wait up to a minute or two
             "every email after SMTP came back",
             on_fail=service.describe,
         )
