@@ -51,7 +51,7 @@ __all__ = ["FAILING_AFTER", "Emit", "PollOutcome", "PollReport", "SourcePoller",
 log = logging.getLogger(__name__)
 
 FAILING_AFTER = 3
-BASELINE_KEY = "\x00baseline"  # marked seen by a feed's first successful poll
+BASELINE_KEY = "deadlinewatch:baseline"  # marked seen by a feed's first poll (no NUL: PostgreSQL text)
 MAX_LAST_ERROR = 2_000
 
 Emit = Callable[[EventKind, str, datetime, dict[str, object], str | None], None]
