@@ -73,6 +73,18 @@ class Store(OutboxRepository):
             return False
         return True
 
+    def change_marker(self) -> tuple[int, int, int]:
+        """The highest ids of status changes, acks and snoozes: cheap to poll, and different as
+        soon as another process (the CLI, another replica) records one."""
+        query = select(
+            select(func.coalesce(func.max(_status.c.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(_ack.c.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(_snooze.c.id), 0)).scalar_subquery(),
+        )
+        with self._read() as connection:
+            row = connection.execute(query).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
     # --- status history, acks, snoozes ------------------------------------------------------------
 
     def add_status_change(
