@@ -217,27 +217,60 @@ def test_superseded_rows_are_recorded_and_never_claimed(store: Store) -> None:
 
 
 def test_rows_are_validated_before_insert(store: Store) -> None:
-    naive = NewNotification(
-        key="k",
-        subscription="s",
-        channel="c",
-        subject="x",
-        event=EventKind.DIGEST,
-        occurred=datetime(2016, 8, 1),
-        send_at=datetime(2016, 8, 1),
-    )
-    with pytest.raises(ValueError):
-        store.insert_notifications([naive], T0)
-    sending = NewNotification(
-        key="k",
-        subscription="s",
-        channel="c",
-        subject="x",
-        event=EventKind.DIGEST,
-        occurred=T0,
-        send_at=T0,
-        state=NotificationState.SENT,
-    )
-    with pytest.raises(ValueError):
-        store.insert_notifications([sending], T0)
+    # Checked when the row is built (cheap checks, no per-row model validation in the insert).
+    valid: dict[str, Any] = {
+        "key": "k",
+        "subscription": "s",
+        "channel": "c",
+        "subject": "x",
+        "event": EventKind.DIGEST,
+        "occurred": T0,
+        "send_at": T0,
+    }
+    invalid: list[dict[str, Any]] = [
+        {"occurred": datetime(2016, 8, 1), "send_at": datetime(2016, 8, 1)},  # naive
+        {"state": NotificationState.SENT},
+        {"state": NotificationState.SENDING},
+        {"key": ""},
+        {"key": "k" * 65},
+        {"subscription": ""},
+        {"channel": ""},
+        {"event": "not-an-event"},
+    ]
+    for change in invalid:
+        with pytest.raises(ValueError):
+            store.insert_notifications([NewNotification(**{**valid, **change})], T0)
     assert store.list_notifications() == []
+    coerced = NewNotification(**{**valid, "event": "digest", "state": "superseded"})
+    assert coerced.event is EventKind.DIGEST and coerced.state is NotificationState.SUPERSEDED
+
+
+def test_slack_threads_in_bulk_first_wins(store: Store) -> None:
+    assert store.slack_threads([("a", "c1")]) == {}
+    assert store.set_slack_threads({("a", "c1"): "1.1", ("b", "c1"): "2.1"}) == {
+        ("a", "c1"): "1.1",
+        ("b", "c1"): "2.1",
+    }
+    stored = store.set_slack_threads({("a", "c1"): "9.9", ("a", "c2"): "3.1"})
+    assert stored == {("a", "c1"): "1.1", ("a", "c2"): "3.1"}  # the first ts stays the thread
+    wanted = [("a", "c1"), ("a", "c2"), ("b", "c1"), ("b", "c2")]
+    assert store.slack_threads(wanted) == {("a", "c1"): "1.1", ("a", "c2"): "3.1", ("b", "c1"): "2.1"}
+    assert store.slack_thread("a", "c1") == "1.1"
+
+
+def test_mark_sent_many_only_touches_the_owners_sending_rows(store: Store) -> None:
+    store.insert_notifications(_rows(4), T0)
+    a, b, c, d = store.claim_due(T0, 10, 60, "w1")
+    assert store.mark_sent(d.id, T0, "w1")  # already sent: not touched again
+    later = T0 + timedelta(seconds=5)
+    sent = store.mark_sent_many([a.id, b.id, d.id], later, "w1", threads={("syria-slack", a.subject): "1.1"})
+    assert sent == {a.id, b.id}
+    assert store.mark_sent_many([c.id], later, "w2") == set()  # not w2's lease
+    for record in store.list_notifications():
+        if record.id in (a.id, b.id):
+            assert record.state is NotificationState.SENT and record.sent_at == later
+            assert record.lease_owner is None and record.lease_until is None
+    record = store.get_notification(c.id)
+    assert record is not None and record.state is NotificationState.SENDING
+    assert store.slack_threads([("syria-slack", a.subject)]) == {("syria-slack", a.subject): "1.1"}
+    assert store.mark_sent_many([], later, "w1") == set()

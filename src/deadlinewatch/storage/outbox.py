@@ -8,20 +8,21 @@ both, the UPDATE repeats the claim condition, so a row is only taken while it is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.storage.database import WRITE
 from deadlinewatch.storage.records import NewNotification, NotificationRecord
-from deadlinewatch.storage.tables import Notification, NotificationFields, NotificationState
+from deadlinewatch.storage.tables import Notification, NotificationState, SlackThreadRow
 
 _T = Notification.__table__  # type: ignore[attr-defined]
+_thread = SlackThreadRow.__table__  # type: ignore[attr-defined]
 _c = _T.c
 _CHUNK = 500
 
@@ -123,29 +124,24 @@ class OutboxRepository(Repository):
 
     @staticmethod
     def _row_values(row: NewNotification) -> dict[str, Any]:
-        fields = NotificationFields.model_validate(
-            {
-                "key": row.key,
-                "subscription": row.subscription,
-                "channel": row.channel,
-                "subject": row.subject,
-                "event": row.event,
-                "occurred": row.occurred,
-                "send_at": row.send_at,
-                "payload": dict(row.payload),
-                "state": row.state,
-                "last_error": row.reason,
-            }
-        )
-        if fields.state not in (NotificationState.PENDING, NotificationState.SUPERSEDED):
-            raise ValueError(f"a new notification is pending or superseded, not {fields.state}")
-        values = fields.model_dump()
-        values["event"] = fields.event.value
-        values["state"] = fields.state.value
-        values.update(
-            attempts=0, lease_owner=None, lease_until=None, next_attempt_at=fields.send_at, sent_at=None
-        )
-        return values
+        # ``NewNotification`` checked its fields when it was built (no per-row model validation here).
+        return {
+            "key": row.key,
+            "subscription": row.subscription,
+            "channel": row.channel,
+            "subject": row.subject,
+            "event": row.event.value,
+            "occurred": row.occurred,
+            "send_at": row.send_at,
+            "payload": dict(row.payload),
+            "state": row.state.value,
+            "last_error": row.reason,
+            "attempts": 0,
+            "lease_owner": None,
+            "lease_until": None,
+            "next_attempt_at": row.send_at,
+            "sent_at": None,
+        }
 
     def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str
@@ -202,6 +198,46 @@ class OutboxRepository(Repository):
                 "last_error": None,
             },
         )
+
+    def mark_sent_many(
+        self,
+        ids: Iterable[int],
+        now: datetime,
+        owner: str,
+        threads: Mapping[tuple[str, str], str] | None = None,
+    ) -> set[int]:
+        """Record that the channel accepted each of ``ids`` — ``sent`` at ``now`` — for those still
+        ``sending`` under ``owner``'s lease; returns the ids updated (a missing one had passed to
+        another dispatcher). With ``threads`` ((channel, commitment id) → ts), also remembers those
+        Slack thread parents as :meth:`set_slack_threads` does. One write transaction in all."""
+        wanted = list(dict.fromkeys(ids))
+        updated: set[int] = set()
+        values = {
+            "state": NotificationState.SENT.value,
+            "sent_at": now,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": None,
+        }
+        if not wanted and not threads:
+            return updated
+        with self._write() as connection:
+            for chunk in _chunks(wanted):
+                result = connection.execute(
+                    update(_T)
+                    .where(
+                        _c.id.in_(chunk),
+                        _c.lease_owner == owner,
+                        _c.state == NotificationState.SENDING.value,
+                    )
+                    .values(**values)
+                    .returning(_c.id)
+                )
+                updated.update(result.scalars())
+            if threads:
+                self._insert_threads(connection, threads)
+        return updated
 
     def mark_retry(
         self, id: int, error: str, next_attempt_at: datetime, now: datetime, owner: str | None = None
@@ -297,6 +333,48 @@ class OutboxRepository(Repository):
             instants = [connection.execute(q).scalar() for q in (pending, leased)]
         present = [i for i in instants if i is not None]
         return min(present) if present else None
+
+    # --- Slack threads in bulk (single-pair reads and writes: :class:`Store`) -----------------------
+
+    def slack_threads(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The thread ``ts`` known for each (channel, commitment id) pair that has one, in one read."""
+        wanted = list(dict.fromkeys(pairs))
+        found: dict[tuple[str, str], str] = {}
+        if not wanted:
+            return found
+        with self._read() as connection:
+            for chunk in _chunks(wanted):
+                found.update(self._select_threads(connection, chunk))
+        return found
+
+    def set_slack_threads(self, threads: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+        """Remember each (channel, commitment id) → ts as its thread unless one is already known
+        (the first wins); returns the thread ts now stored for each pair. One write transaction."""
+        if not threads:
+            return {}
+        with self._write() as connection:
+            return self._insert_threads(connection, threads)
+
+    def _insert_threads(
+        self, connection: Connection, threads: Mapping[tuple[str, str], str]
+    ) -> dict[tuple[str, str], str]:
+        items = list(threads.items())
+        stored: dict[tuple[str, str], str] = {}
+        for chunk in _chunks(items):
+            rows = [{"channel": c, "commitment_id": s, "ts": ts} for (c, s), ts in chunk]
+            stmt = self._insert(_thread).on_conflict_do_nothing(index_elements=["channel", "commitment_id"])
+            connection.execute(stmt, rows)
+            stored.update(self._select_threads(connection, [pair for pair, _ in chunk]))
+        return stored
+
+    @staticmethod
+    def _select_threads(
+        connection: Connection, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        query = select(_thread.c.channel, _thread.c.commitment_id, _thread.c.ts).where(
+            tuple_(_thread.c.channel, _thread.c.commitment_id).in_(list(pairs))
+        )
+        return {(row.channel, row.commitment_id): str(row.ts) for row in connection.execute(query)}
 
     # --- claimed rows: drop, renew, release (the dispatcher's side of the lease) ---------------------
 

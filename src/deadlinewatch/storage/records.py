@@ -23,6 +23,8 @@ __all__ = [
     "new_notifications",
 ]
 
+KEY_LIMIT = 64  # the ``notification.key`` column's length
+
 
 @dataclass(frozen=True)
 class NewNotification:
@@ -39,6 +41,31 @@ class NewNotification:
     payload: Mapping[str, Any] = field(default_factory=dict)
     state: NotificationState = NotificationState.PENDING
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # Cheap checks at construction (the ledger insert trusts them): a bad row never reaches a write.
+        if not isinstance(self.key, str) or not 0 < len(self.key) <= KEY_LIMIT:
+            raise ValueError(f"a notification key is 1 to {KEY_LIMIT} characters, not {self.key!r}")
+        for name in ("subscription", "channel"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"a notification's {name} is a non-empty string, not {value!r}")
+        if not isinstance(self.subject, str):
+            raise ValueError(f"a notification's subject is a string, not {self.subject!r}")
+        if not isinstance(self.event, EventKind):
+            object.__setattr__(self, "event", EventKind(self.event))  # ValueError when unknown
+        state = self.state if isinstance(self.state, NotificationState) else NotificationState(self.state)
+        if state not in (NotificationState.PENDING, NotificationState.SUPERSEDED):
+            raise ValueError(f"a new notification is pending or superseded, not {state.value}")
+        object.__setattr__(self, "state", state)
+        for name in ("occurred", "send_at"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"a notification's {name} is an aware datetime, not {value!r}")
+        if not isinstance(self.payload, Mapping):
+            raise ValueError("a notification's payload is a mapping")
+        if self.reason is not None and not isinstance(self.reason, str):
+            raise ValueError(f"a notification's reason is a string or None, not {self.reason!r}")
 
     @classmethod
     def from_notice(
