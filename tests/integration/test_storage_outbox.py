@@ -270,7 +270,7 @@ def test_mark_sent_many_only_touches_the_owners_sending_rows(store: Store) -> No
         if record.id in (a.id, b.id):
             assert record.state is NotificationState.SENT and record.sent_at == later
             assert record.lease_owner is None and record.lease_until is None
-    record = store.get_notification(c.id)
-    assert record is not None and record.state is NotificationState.SENDING
+    held = store.get_notification(c.id)
+    assert held is not None and held.state is NotificationState.SENDING
     assert store.slack_threads([("syria-slack", a.subject)]) == {("syria-slack", a.subject): "1.1"}
     assert store.mark_sent_many([], later, "w1") == set()
