@@ -28,7 +28,12 @@ class Wakeups:
 
     def start(self) -> None:
         self._scheduler.add_job(
-            self._plan, "interval", seconds=self._safety_seconds, id=SAFETY_JOB, replace_existing=True
+            self._plan,
+            "interval",
+            seconds=self._safety_seconds,
+            id=SAFETY_JOB,
+            replace_existing=True,
+            max_instances=4,
         )
         self._scheduler.start()
 
@@ -42,8 +47,15 @@ class Wakeups:
             if self._scheduler.get_job(PLAN_JOB) is not None:
                 self._scheduler.remove_job(PLAN_JOB)
             return
+        # Several instances may be pending: the planner serialises itself, and a wake-up must never
+        # be skipped because the previous tick is still running.
         self._scheduler.add_job(
-            self._plan, "date", run_date=max(instant, now), id=PLAN_JOB, replace_existing=True
+            self._plan,
+            "date",
+            run_date=max(instant, now),
+            id=PLAN_JOB,
+            replace_existing=True,
+            max_instances=4,
         )
 
     def every(

@@ -39,6 +39,8 @@ from deadlinewatch.storage import NotificationRecord, Store
 log = logging.getLogger("deadlinewatch.service")
 DRAIN_SECONDS = 7.0
 SOURCE_JOB_PREFIX = "source:"
+REFRESH_JOB = "refresh"
+REFRESH_SECONDS = 2.0
 
 
 class Service:
@@ -122,7 +124,13 @@ class Service:
                 on_status_change=self.changed,
                 file_root=self.config_path if self.config_path.is_dir() else self.config_path.parent,
             )
+
+            def recorded() -> None:  # runs in the planning thread
+                loop.call_soon_threadsafe(self._wake_dispatcher)
+
+            self.planning.on_recorded = recorded
             self.wakeups.start()
+            self.wakeups.every(REFRESH_JOB, self._refresh, REFRESH_SECONDS)
             await self._plan()
             self._schedule_sources()
             tasks = [
@@ -180,6 +188,20 @@ class Service:
                 self.dispatcher.wake()
             if not self._stop.is_set():
                 self.wakeups.wake_at(following, utc_now())
+
+    def _wake_dispatcher(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    async def _refresh(self) -> None:
+        """Pick up status changes, acks and snoozes recorded by other processes (the CLI)."""
+        try:
+            changed = await asyncio.to_thread(self.planning.refresh)
+        except Exception as exc:
+            log.warning("could not check the database for recorded changes: %s", exc)
+            return
+        if changed:
+            await self._plan()
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)

@@ -139,11 +139,24 @@ class Planner:
         return timeline.status_at(instant) if timeline else Status.NOT_STARTED
 
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
-        """Release-time check of a held notification: a scheduled occurrence is dropped (superseded)
-        when its commitment is terminal at release."""
+        """Release-time check of a decided notification (held by quiet hours, retried, or decided
+        before a change was recorded): a scheduled occurrence is dropped (superseded) when its
+        commitment is terminal at ``at``, acknowledged or snoozed then, or no longer has that due;
+        nothing about a snoozed commitment is sent."""
+        cid = notice.subject
+        if cid not in self.watchlist.commitments:
+            return notice.event not in SCHEDULED_EVENTS
+        if any(s.at <= at < s.until for s in self._snoozes.get(cid, ())):
+            return False
         if notice.event not in SCHEDULED_EVENTS:
             return True
-        return not self.status_at(notice.subject, at).is_terminal
+        if self._suppressed(cid, notice.event, notice.fields, at):
+            return False
+        due = notice.fields.get("due")
+        if due is None:
+            return True
+        window = self.deadlines[cid].window_at(at)
+        return window is not None and format_utc(window.due) == due
 
     def next_after(self, instant: datetime) -> datetime | None:
         """The next instant after ``instant`` at which :meth:`plan` would decide anything."""
@@ -258,7 +271,7 @@ class Planner:
         cid = pair.commitment.id
         for occurrence in latest.values():
             fires = hi if catch_up else occurrence.fires_at
-            if self._suppressed(cid, occurrence, fires):
+            if self._suppressed(cid, occurrence.kind, occurrence.fields, fires):
                 continue
             notices.append(
                 self._notice(
@@ -273,15 +286,13 @@ class Planner:
                     )
                 )
 
-    def _suppressed(self, cid: str, occurrence: Occurrence, fires: datetime) -> bool:
+    def _suppressed(self, cid: str, kind: EventKind, fields: Mapping[str, object], fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
             return True
         for snooze in self._snoozes.get(cid, ()):
             if snooze.at <= fires < snooze.until:
                 return True
-        if occurrence.kind in _ACKABLE and not (
-            occurrence.kind is EventKind.OVERDUE and occurrence.fields.get("repeat") == 0
-        ):
+        if kind in _ACKABLE and not (kind is EventKind.OVERDUE and fields.get("repeat") == 0):
             timeline = self.timelines[cid]
             for ack in self._acks.get(cid, ()):
                 if ack.at <= fires and not timeline.changed_between(ack.at, fires):

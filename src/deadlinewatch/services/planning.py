@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from deadlinewatch.domain.localtime import format_utc, parse_utc
-from deadlinewatch.domain.model import EventKind
+from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Decisions, Planner
 from deadlinewatch.domain.watchlist import Watchlist
@@ -44,7 +44,10 @@ class PlanningService:
         self._planner: Planner | None = None
         self._started = False
         self._highest_change = 0
+        self._marker: tuple[int, int, int] | None = None
         self.decided = 0
+        # Called (from the planning thread) after each chunk of decisions is written.
+        self.on_recorded: Callable[[], None] = lambda: None
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -83,6 +86,7 @@ class PlanningService:
         if self._planner is None:
             if self._watchlist is None:
                 raise RuntimeError("no config installed")
+            self._marker = self.store.change_marker()  # read first: a later change shows as news
             watermark = self.watermark()
             fresh_at = self.clock()
             if watermark is not None and fresh_at <= watermark:
@@ -101,8 +105,9 @@ class PlanningService:
 
     def tick(self) -> datetime | None:
         """Record every decision up to now; return the next instant anything becomes due."""
+        self.refresh()
+        planner = self.planner()  # before reading the clock: fresh changes take effect by `now`
         now = self.clock()
-        planner = self.planner()
         watermark = self.watermark()
         if watermark is not None and watermark >= now:
             return planner.next_after(watermark)
@@ -128,27 +133,48 @@ class PlanningService:
         return len(notices)
 
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
-        planner = self.planner()
-        if notice.subject and notice.event is not EventKind.DIGEST:
-            known = notice.subject in planner.watchlist.commitments
-            if not known and notice.event in _COMMITMENT_SCHEDULED:
-                return False
-        return planner.still_relevant(notice, at)
+        return self.planner().still_relevant(notice, at)
+
+    def refresh(self) -> bool:
+        """Whether another process recorded a status change, ack or snooze since the planner was
+        built (then it is rebuilt on next use). One cheap query."""
+        marker = self.store.change_marker()
+        if marker == self._marker:
+            return False
+        self._marker = marker
+        self._planner = None
+        return True
 
     def _record(self, planner: Planner, decisions: Decisions, detail: str | None = None) -> None:
-        rows: list[NewNotification] = []
-        for notice in decisions.notices:
-            rows.extend(new_notifications(notice, notice_context(planner, notice, detail)))
+        """Write the decisions in chunks, oldest first, calling ``on_recorded`` after each so the
+        dispatcher starts on the first rows of a burst while the rest are written."""
+        contexts: dict[tuple[str, datetime], dict[str, Any]] = {}
+
+        def context(notice: Notice) -> dict[str, Any]:
+            if notice.event is EventKind.DIGEST or notice.event in OPERATIONAL_EVENTS:
+                return notice_context(planner, notice, detail)
+            cache_key = (notice.subject, notice.send_at)
+            if cache_key not in contexts:
+                contexts[cache_key] = notice_context(planner, notice, detail)
+            return contexts[cache_key]
+
+        for start in range(0, len(decisions.notices), _CHUNK):
+            rows: list[NewNotification] = []
+            for notice in decisions.notices[start : start + _CHUNK]:
+                rows.extend(new_notifications(notice, context(notice)))
+            self.decided += self.store.insert_notifications(rows)
+            self.on_recorded()
+        superseded: list[NewNotification] = []
         for notice in decisions.superseded:
-            rows.extend(
+            superseded.extend(
                 new_notifications(
                     notice,
                     state=NotificationState.SUPERSEDED,
                     reason="caught up: a later occurrence was sent",
                 )
             )
-        if rows:
-            self.decided += self.store.insert_notifications(rows)
+        if superseded:
+            self.store.insert_notifications(superseded)
 
     def _dues_before(self) -> dict[str, str | None] | None:
         if self._planner is not None or self._watchlist is not None:
@@ -165,9 +191,7 @@ class PlanningService:
         return known is not None and (watermark is None or known > watermark)
 
 
-_COMMITMENT_SCHEDULED = frozenset(
-    {EventKind.REMINDER, EventKind.WINDOW_OPEN, EventKind.OVERDUE, EventKind.ESCALATION, EventKind.REVIEW}
-)
+_CHUNK = 500
 
 
 def _dues(planner: Planner, now: datetime) -> dict[str, str | None]:
