@@ -11,6 +11,18 @@ record the outcome.
 - Leases: claimed rows not yet finished are renewed every ``lease_seconds / 3``; a crashed process
   stops renewing and another dispatcher reclaims them once the lease ends. :meth:`drain` gives
   queued rows back at once and leaves rows cut off mid-send leased (their fate is unknown).
+- Successes are recorded in batches: an accepted row is queued in memory and one flusher task
+  writes the queue every ``flush_interval`` seconds (or as soon as ``flush_rows`` are waiting) in
+  ONE transaction (:meth:`Store.mark_sent_many`: ``sent`` only while still ``sending`` under our
+  lease, plus the new Slack thread parents, first one wins). Until its batch is written a row
+  still counts as claimed (:attr:`in_flight`, the claim capacity) and its lease keeps being
+  renewed; :meth:`deliver_once` and :meth:`drain` flush before returning. A crash (kill -9) loses
+  at most the unflushed batch: those rows stay ``sending`` and are sent again once their lease
+  expires — duplicates no more than the messages in flight at the crash, as SPEC §7 allows; a
+  clean drain loses nothing. Retries, failures and drops are rare and written per row at once.
+- Slack thread parents: the known ``ts`` for every (channel, commitment) of a claimed batch is
+  read in one SELECT at claim time and kept in memory, updated on each accepted parent message;
+  no read per message.
 - Database errors never end :meth:`run_forever`: they are logged and the round retried.
 
 Only :meth:`wake`, :meth:`drain`, :meth:`run_forever` and :meth:`deliver_once` are for callers, all
@@ -42,6 +54,7 @@ T = TypeVar("T")
 FAILING_STATE_PREFIX = "channel_failing:"
 TERMINAL_AT_RELEASE = "commitment terminal at release"
 _ERROR_LIMIT = 1000
+_THREAD_CACHE_LIMIT = 50_000  # (channel, commitment) pairs kept in memory before trimming
 
 
 def failing_state_key(channel: str) -> str:
@@ -69,9 +82,13 @@ class Dispatcher:
         max_channels: int = 128,
         poll_ceiling: float = 5.0,
         db_retry_delay: float = 1.0,
+        flush_interval: float = 0.015,
+        flush_rows: int = 200,
     ) -> None:
-        if lease_seconds <= 0 or batch <= 0 or max_channels <= 0:
-            raise ValueError("lease_seconds, batch and max_channels must be positive")
+        if lease_seconds <= 0 or batch <= 0 or max_channels <= 0 or flush_rows <= 0:
+            raise ValueError("lease_seconds, batch, max_channels and flush_rows must be positive")
+        if flush_interval < 0:
+            raise ValueError("flush_interval must not be negative")
         self._store = store
         self._channels: Mapping[str, Channel] = dict(channels)
         self._skipped: Mapping[str, str] = dict(skipped)
@@ -93,6 +110,17 @@ class Dispatcher:
         self._sending: set[int] = set()
         self._lost: set[int] = set()  # lease taken over before we sent: skip
         self._failing: dict[str, bool] = {}  # channel -> failing mark, as last read or written
+        # (channel, commitment) -> thread ts; None: none known when the pair was last read.
+        self._threads: dict[tuple[str, str], str | None] = {}
+        # Accepted by their channel, "sent" not written yet (the next flush writes them).
+        self._flush_interval = flush_interval
+        self._flush_rows = flush_rows
+        self._accepted: dict[int, NotificationRecord] = {}
+        self._new_threads: dict[tuple[str, str], str] = {}
+        self._recording: set[int] = set()  # in _accepted or in the flush being written
+        self._flush_lock = asyncio.Lock()
+        self._flush_soon = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
 
     # --- public --------------------------------------------------------------------------------
 
@@ -144,6 +172,7 @@ class Dispatcher:
         all, and return how many were claimed."""
         claimed = await self._claim(now if now is not None else self._clock(), self._batch)
         await self._join()
+        await self._settle()
         return claimed
 
     async def drain(self, timeout: float) -> None:
@@ -158,6 +187,7 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._settle()
         if self._claimed:
             log.warning("%d notification(s) cut off mid-send at shutdown: left leased", len(self._claimed))
 
@@ -168,6 +198,7 @@ class Dispatcher:
         if self._stopping:
             await self._retry_db(self._store.release_claims, [r.id for r in rows], self.owner, now)
             return 0
+        await self._load_threads(rows)
         for row in rows:
             self._claimed[row.id] = row
             self._queues.setdefault(row.channel, deque()).append(row)
@@ -201,13 +232,15 @@ class Dispatcher:
                 try:
                     async with self._slots:
                         await self._deliver(row)
-                    self._claimed.pop(row.id, None)
+                    if row.id not in self._recording:  # else the flush of its outcome finishes it
+                        self._claimed.pop(row.id, None)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     # A bug, not a delivery outcome: leave the row leased (reclaimed later).
                     log.exception("unexpected error delivering notification %s", row.id)
-                    self._claimed.pop(row.id, None)
+                    if row.id not in self._recording:
+                        self._claimed.pop(row.id, None)
                 finally:
                     self._sending.discard(row.id)
                 if len(self._claimed) < self._batch:
@@ -242,7 +275,12 @@ class Dispatcher:
                 log.warning("database error while renewing leases: %s", _short(exc))
                 continue
             for id in ids:
-                if id not in kept and id in self._claimed and id not in self._sending:
+                if (
+                    id not in kept
+                    and id in self._claimed
+                    and id not in self._sending
+                    and id not in self._recording
+                ):
                     self._lost.add(id)
 
     # --- one row ----------------------------------------------------------------------------------
@@ -267,10 +305,14 @@ class Dispatcher:
         if not relevant:
             await self._retry_db(self._store.mark_dropped, row.id, TERMINAL_AT_RELEASE, now, self.owner)
             return
-        threaded = isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS and bool(row.subject)
-        thread_ts = (
-            await self._retry_db(self._store.slack_thread, row.channel, row.subject) if threaded else None
-        )
+        thread_ts: str | None = None
+        if isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS and row.subject:
+            pair = (row.channel, row.subject)
+            if pair in self._threads:
+                thread_ts = self._threads[pair]
+            else:  # not read at claim time (a channel that became Slack on reload, a read error)
+                thread_ts = await self._retry_db(self._store.slack_thread, row.channel, row.subject)
+                self._threads[pair] = thread_ts
         try:
             message = outgoing_for(row, now, thread_ts=thread_ts)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -289,15 +331,103 @@ class Dispatcher:
 
     async def _succeeded(self, row: NotificationRecord, receipt: SendReceipt, thread_ts: str | None) -> None:
         now = self._clock()
-        if not await self._retry_db(self._store.mark_sent, row.id, now, self.owner):
-            log.warning("notification %s was sent but its lease had passed to another dispatcher", row.id)
         if receipt.ts and thread_ts is None and row.event in COMMITMENT_EVENTS and row.subject:
-            await self._retry_db(self._store.set_slack_thread, row.channel, row.subject, receipt.ts)
+            pair = (row.channel, row.subject)
+            if self._threads.get(pair) is None:  # the first accepted message is the thread
+                self._threads[pair] = receipt.ts
+                self._new_threads[pair] = receipt.ts
+        self._accepted[row.id] = row
+        self._recording.add(row.id)
+        if len(self._accepted) >= self._flush_rows:
+            self._flush_soon.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_forever(), name="deadlinewatch-outcomes")
         if self._failing.get(row.channel) is not False:
             if await self._retry_db(self._store.get_state, failing_state_key(row.channel)):
                 await self._retry_db(self._store.set_state, failing_state_key(row.channel), None, now)
                 log.info("channel %s delivers again", row.channel)
             self._failing[row.channel] = False
+
+    # --- batched outcomes and thread parents ---------------------------------------------------------
+
+    def _threaded(self, row: NotificationRecord) -> bool:
+        channel = self._channels.get(row.channel)
+        return isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS and bool(row.subject)
+
+    async def _load_threads(self, rows: list[NotificationRecord]) -> None:
+        """Read the thread ts of every (channel, commitment) pair of a claimed batch, in one SELECT."""
+        pairs = {(row.channel, row.subject) for row in rows if self._threaded(row)}
+        if not pairs:
+            return
+        if len(self._threads) > _THREAD_CACHE_LIMIT:  # keep only what claimed rows may still need
+            needed = {(row.channel, row.subject) for row in self._claimed.values()}
+            self._threads = {pair: ts for pair, ts in self._threads.items() if pair in needed}
+        try:
+            found = await asyncio.to_thread(self._store.slack_threads, pairs)
+        except SQLAlchemyError as exc:
+            log.warning("database error reading Slack threads (read per message instead): %s", _short(exc))
+            for pair in pairs:  # a stale "none known" must not hide a thread: read again when sending
+                if self._threads.get(pair) is None:
+                    self._threads.pop(pair, None)
+            return
+        for pair in pairs:
+            if pair in found:  # the database has the first parent (perhaps another replica's)
+                self._threads[pair] = found[pair]
+            elif self._threads.get(pair) is None:  # else ours, accepted and not flushed yet
+                self._threads[pair] = None
+
+    async def _flush_forever(self) -> None:
+        while self._accepted or self._new_threads:
+            if len(self._accepted) < self._flush_rows:
+                self._flush_soon.clear()
+                try:
+                    async with asyncio.timeout(self._flush_interval):
+                        await self._flush_soon.wait()
+                except TimeoutError:
+                    pass
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Write the accepted rows as ``sent`` (and the new thread parents) in one transaction."""
+        async with self._flush_lock:
+            if not self._accepted and not self._new_threads:
+                return
+            accepted, self._accepted = self._accepted, {}
+            threads, self._new_threads = self._new_threads, {}
+            written: set[int] | None
+            try:
+                written = await self._retry_db(
+                    self._store.mark_sent_many, list(accepted), self._clock(), self.owner, threads
+                )
+            except SQLAlchemyError as exc:
+                # Left leased: the rows are sent again once their lease expires (at least once).
+                log.error(
+                    "database error recording %d delivered notification(s), left leased: %s",
+                    len(accepted),
+                    _short(exc),
+                )
+                written = None
+            finally:
+                for id in accepted:
+                    self._recording.discard(id)
+                    self._claimed.pop(id, None)
+            if written is not None:
+                for id in accepted:
+                    if id not in written:
+                        log.warning(
+                            "notification %s was sent but its lease had passed to another dispatcher", id
+                        )
+            if len(self._claimed) < self._batch:
+                self._wake.set()
+
+    async def _settle(self) -> None:
+        """Write every outcome still queued and let the flusher task end."""
+        await self._flush()
+        flusher = self._flusher
+        if flusher is not None and not flusher.done():
+            self._flush_soon.set()
+            await asyncio.gather(flusher, return_exceptions=True)
+        await self._flush()  # anything the flusher was handed while ending
 
     async def _failed_attempt(self, row: NotificationRecord, exc: DeliveryError) -> None:
         now = self._clock()
