@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 from aiosmtpd.controller import Controller
+from sqlalchemy import event
 
 from deadlinewatch.delivery.base import Channel
 from deadlinewatch.delivery.email import EmailChannel, SmtpSettings
@@ -584,3 +585,147 @@ def test_database_errors_in_the_loop_are_retried(database_url: str, slack_api: S
         assert states(flaky) == {"sent": 1}
     finally:
         engine.dispose()
+
+
+# --- batched outcomes ------------------------------------------------------------------------------
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine really executes (a SQLAlchemy event listener)."""
+
+    def __init__(self, store: Store) -> None:
+        self.statements: list[str] = []
+        self._engine = store.engine
+        event.listen(self._engine, "after_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        self.statements.append(" ".join(statement.split()).upper())
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for statement in self.statements if statement.startswith(prefix.upper()))
+
+    def close(self) -> None:
+        event.remove(self._engine, "after_cursor_execute", self._seen)
+
+
+def test_a_burst_is_delivered_once_with_few_write_transactions(
+    store: Store, slack_api: SlackApiServer
+) -> None:
+    # 1,000 rows over 10 channels, 100 commitments (each pair gets 10 messages: a parent, 9 replies).
+    notices = [
+        Notice(
+            subscription="syria-desk",
+            channels=(f"ch{i % 10}",),
+            event=EventKind.OVERDUE,
+            subject=f"c{i % 100}",
+            occurred=START - timedelta(minutes=i),
+            send_at=START - timedelta(minutes=i),
+            fields={"due": "2016-08-31T21:00:00Z", "repeat": i // 100},
+        )
+        for i in range(1000)
+    ]
+    rows = [row for n in notices for row in new_notifications(n, context(n.subject))]
+    assert store.insert_notifications(rows) == 1000
+    clock = Clock()
+    counter = StatementCounter(store)
+
+    async def action(session: aiohttp.ClientSession) -> list[int]:
+        channels: dict[str, Channel] = {
+            f"ch{i}": slack(slack_api, session, name=f"ch{i}", channel=f"#ch{i}") for i in range(10)
+        }
+        # Flushes by size only (the timer never fires first), so the count does not depend on speed.
+        d = dispatcher(store, channels, clock, batch=500, flush_interval=3600.0, flush_rows=200)
+        counts = []
+        while claimed := await d.deliver_once():
+            counts.append(claimed)
+        assert d.in_flight == 0
+        return counts
+
+    try:
+        assert with_session(action) == [500, 500]
+    finally:
+        counter.close()
+    keys = keys_posted(slack_api)
+    assert len(keys) == 1000 and len(set(keys)) == 1000
+    assert states(store) == {"sent": 1000}
+    updates = counter.count("UPDATE notification")
+    # Two claims and, per round of 500, flushes at 200, 400 and the rest: 8, against 1,000 rows
+    # (it was one UPDATE per row before batching).
+    assert updates <= 10, counter.statements
+    thread_reads = counter.count("SELECT slack_thread")
+    assert thread_reads <= 4  # one per claimed batch (+ the re-read after each bulk insert), not per row
+    # Threads: per (channel, commitment) the first message is the parent, the other nine reply in it.
+    pair_of_key = {row.key: (row.channel, row.subject) for row in rows}
+    by_pair: dict[tuple[str, str], list[str | None]] = {}
+    for body in slack_api.posted():
+        pair = pair_of_key[body["metadata"]["event_payload"]["key"]]
+        by_pair.setdefault(pair, []).append(body.get("thread_ts"))
+    parents = store.slack_threads(by_pair)
+    assert len(by_pair) == 100 and len(parents) == 100
+    for pair, thread_ts in by_pair.items():
+        assert thread_ts[0] is None and thread_ts[1:] == [parents[pair]] * 9
+
+
+def test_drain_flushes_outcomes_accepted_but_not_yet_recorded(
+    store: Store, slack_api: SlackApiServer
+) -> None:
+    for i in range(20):
+        insert(store, [f"ch{i % 2}"], subject=f"c{i}")
+    clock = Clock()
+
+    async def action(session: aiohttp.ClientSession) -> None:
+        channels: dict[str, Channel] = {
+            f"ch{i}": slack(slack_api, session, name=f"ch{i}", channel=f"#ch{i}") for i in range(2)
+        }
+        # The timer never fires and 200 rows are never reached: only the drain writes the outcomes.
+        d = dispatcher(store, channels, clock, flush_interval=3600.0, flush_rows=200, poll_ceiling=30)
+        loop = asyncio.create_task(d.run_forever())
+        async with asyncio.timeout(20):  # a failure guard only
+            while len(slack_api.posted()) < 20:
+                await asyncio.sleep(0.02)
+        # Accepted by Slack, not recorded yet: still claimed (leased to us, counted in flight).
+        assert d.in_flight == 20
+        assert states(store) == {"sending": 20}
+        assert {r.lease_owner for r in store.list_notifications()} == {"replica-1"}
+        await d.drain(timeout=5)
+        async with asyncio.timeout(10):
+            await loop
+        assert d.in_flight == 0
+
+    with_session(action)
+    assert states(store) == {"sent": 20}
+    assert all(r.lease_owner is None and r.sent_at == START for r in store.list_notifications())
+    assert len(set(keys_posted(slack_api))) == 20
+
+
+def test_a_crash_before_the_flush_resends_only_the_unrecorded_rows(
+    store: Store, slack_api: SlackApiServer
+) -> None:
+    for i in range(30):
+        insert(store, ["slack"], subject=f"c{i}")
+    clock = Clock()
+
+    async def crashed(session: aiohttp.ClientSession) -> None:
+        # Flushes at 20 rows: 20 recorded, 10 accepted but never recorded (the process "dies").
+        d = dispatcher(
+            store, {"slack": slack(slack_api, session)}, clock, flush_interval=3600.0, flush_rows=20
+        )
+        loop = asyncio.create_task(d.run_forever())
+        async with asyncio.timeout(20):  # a failure guard only
+            while len(slack_api.posted()) < 30 or states(store).get("sent", 0) < 20:
+                await asyncio.sleep(0.02)
+        loop.cancel()  # no drain: asyncio.run cancels the flusher too, as a kill would
+        await asyncio.gather(loop, return_exceptions=True)
+
+    with_session(crashed)
+    assert states(store) == {"sent": 20, "sending": 10}
+
+    async def restarted(session: aiohttp.ClientSession) -> None:
+        clock.advance(seconds=61)  # the dead process's leases expire
+        d = dispatcher(store, {"slack": slack(slack_api, session)}, clock, owner="restarted")
+        assert await d.deliver_once() == 10
+
+    with_session(restarted)
+    assert states(store) == {"sent": 30}
+    keys = keys_posted(slack_api)
+    assert len(set(keys)) == 30 and len(keys) == 40  # duplicates: exactly the 10 unrecorded in flight
