@@ -43,6 +43,16 @@ REFRESH_JOB = "refresh"
 REFRESH_SECONDS = 2.0
 
 
+def lease_seconds() -> float:
+    """How long a claimed row stays ours (``DEADLINEWATCH_LEASE_SECONDS``, default 60): after a
+    crash, rows in flight are sent again once it expires."""
+    try:
+        value = float(os.environ.get("DEADLINEWATCH_LEASE_SECONDS", "60"))
+    except ValueError:
+        return 60.0
+    return value if value >= 1 else 60.0
+
+
 class Service:
     """The running service. :meth:`run` returns the process exit code."""
 
@@ -113,6 +123,7 @@ class Service:
                 owner=f"{socket.gethostname()}:{os.getpid()}",
                 is_relevant=self._is_relevant,
                 on_channel_failing=self._channel_failing,
+                lease_seconds=lease_seconds(),
             )
             self.poller = SourcePoller(
                 self.store,
@@ -148,6 +159,10 @@ class Service:
             self._stop.set()
             log.info("stopping: draining in-flight deliveries")
             await self.dispatcher.drain(DRAIN_SECONDS)
+            # A claim that was under way when the drain began may have committed after it: let the
+            # loop end, then hand back anything it took, so a restart finds no row left leased.
+            await asyncio.wait(tasks[:1], timeout=1.0)
+            await self.dispatcher.drain(0.5)
             self.wakeups.shutdown()
             if server is not None:
                 server.should_exit = True

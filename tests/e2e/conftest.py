@@ -112,6 +112,8 @@ def commitment(id: str, due: datetime, *, title: str | None = None, **extra: Any
 def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
     env["PYTHONUNBUFFERED"] = "1"
+    # Rows claimed by a killed process come back after the lease; keep the tests short.
+    env["DEADLINEWATCH_LEASE_SECONDS"] = "10"
     env["NO_PROXY"] = "*"
     env.update(extra or {})
     return env

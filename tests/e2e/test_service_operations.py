@@ -9,8 +9,6 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from conftest import (
     ConsoleLine,
     ServiceProcess,
@@ -118,15 +116,6 @@ def test_invalid_config_keeps_alerts_flowing_raises_config_error_once_and_a_fix_
     assert reloads, "the fix was logged as a reload"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: services/planning.py PlanningService caches its Planner and only rebuilds it on"
-        " changed() (web API, source polls) or a config reload; tick() never looks at status changes"
-        " another process (deadlinewatch update/ack/snooze) wrote to the database, so the running"
-        " service sends no status_changed and keeps sending overdue repeats"
-    ),
-)
 def test_update_from_the_cli_stops_overdue_repeats_and_notifies_the_status_change(
     tmp_path: Path, sqlite_url: str, services: list[ServiceProcess]
 ) -> None:
