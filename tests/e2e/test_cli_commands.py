@@ -72,7 +72,9 @@ def test_replay_twice_is_byte_identical_and_leaves_the_database_untouched(databa
 
 
 def test_update_ack_snooze_and_outbox(database: str) -> None:
-    code, out, _ = run("update", "syria-geneva-talks", "--status", "in_progress", "--at", "2017-01-05", "--config", CONFIG)
+    code, out, _ = run(
+        "update", "syria-geneva-talks", "--status", "in_progress", "--at", "2017-01-05", "--config", CONFIG
+    )
     assert code == 0 and "2017-01-04T22:00:00Z" in out  # 00:00 Damascus time
     assert run("update", "syria-elections", "--status", "in_progress", "--config", CONFIG)[0] == 0
     assert run("ack", "syria-elections", "--note", "seen", "--config", CONFIG)[0] == 0
