@@ -19,7 +19,9 @@ record the outcome.
   renewed; :meth:`deliver_once` and :meth:`drain` flush before returning. A crash (kill -9) loses
   at most the unflushed batch: those rows stay ``sending`` and are sent again once their lease
   expires — duplicates no more than the messages in flight at the crash, as SPEC §7 allows; a
-  clean drain loses nothing. Retries, failures and drops are rare and written per row at once.
+  clean drain loses nothing. A row's ``sent_at`` is its flush's instant (at most about one
+  ``flush_interval`` after the channel accepted it). Retries, failures and drops are rare and
+  written per row at once.
 - Slack thread parents: the known ``ts`` for every (channel, commitment) of a claimed batch is
   read in one SELECT at claim time and kept in memory, updated on each accepted parent message;
   no read per message.
