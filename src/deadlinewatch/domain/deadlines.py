@@ -4,7 +4,6 @@ whenever a member becomes known. Every change of the due is a new :class:`Deadli
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,9 +158,3 @@ def relative_window(day0_local: datetime, within: Duration, zone: str, at_opens:
     midnight = day0_local.replace(hour=0, minute=0, second=0, microsecond=0)
     day = within.shift_local(midnight)
     return Window(Precision.DAY, zone, day, day + timedelta(days=1), at_opens)
-
-
-def bisect_versions(versions: tuple[DeadlineVersion, ...], instant: datetime) -> int:
-    """Index of the first version known strictly after ``instant``."""
-    keys = [v.known_from or datetime.min.replace(tzinfo=instant.tzinfo) for v in versions]
-    return bisect.bisect_right(keys, instant)
