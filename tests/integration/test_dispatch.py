@@ -729,3 +729,27 @@ def test_a_crash_before_the_flush_resends_only_the_unrecorded_rows(
     assert states(store) == {"sent": 30}
     keys = keys_posted(slack_api)
     assert len(set(keys)) == 30 and len(keys) == 40  # duplicates: exactly the 10 unrecorded in flight
+
+
+def test_buttons_are_added_to_commitment_messages_only_when_asked(
+    store: Store, slack_api: SlackApiServer
+) -> None:
+    insert(store, ["slack"])
+    insert(store, ["slack"], subject="syria-elections", occurred=START - timedelta(minutes=30))
+    clock = Clock()
+
+    async def action(session: aiohttp.ClientSession) -> None:
+        await dispatcher(store, {"slack": slack(slack_api, session)}, clock, actions=True).deliver_once()
+
+    with_session(action)
+    posts = slack_api.posted()
+    assert len(posts) == 2
+    for post in posts:
+        blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
+        actions = [b for b in blocks if b.get("type") == "actions"]
+        assert actions and actions[0]["block_id"] == "deadlinewatch.actions"
+        assert {e["action_id"] for e in actions[0]["elements"]} == {
+            "deadlinewatch.ack",
+            "deadlinewatch.snooze_7d",
+            "deadlinewatch.fulfilled",
+        }

@@ -86,6 +86,7 @@ class Dispatcher:
         db_retry_delay: float = 1.0,
         flush_interval: float = 0.015,
         flush_rows: int = 200,
+        actions: bool = False,
     ) -> None:
         if lease_seconds <= 0 or batch <= 0 or max_channels <= 0 or flush_rows <= 0:
             raise ValueError("lease_seconds, batch, max_channels and flush_rows must be positive")
@@ -117,6 +118,9 @@ class Dispatcher:
         # Accepted by their channel, "sent" not written yet (the next flush writes them).
         self._flush_interval = flush_interval
         self._flush_rows = flush_rows
+        # Ack / snooze / fulfilled buttons on Slack messages about commitments (only when the web
+        # app can verify Slack's requests: a signing secret is configured and HTTP is served).
+        self._actions = actions
         self._accepted: dict[int, NotificationRecord] = {}
         self._new_threads: dict[tuple[str, str], str] = {}
         self._recording: set[int] = set()  # in _accepted or in the flush being written
@@ -316,7 +320,8 @@ class Dispatcher:
                 thread_ts = await self._retry_db(self._store.slack_thread, row.channel, row.subject)
                 self._threads[pair] = thread_ts
         try:
-            message = outgoing_for(row, now, thread_ts=thread_ts)
+            buttons = self._actions and isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS
+            message = outgoing_for(row, now, thread_ts=thread_ts, actions=buttons)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             error = f"unreadable notification payload: {type(exc).__name__}: {exc}"
             await self._retry_db(self._store.mark_failed, row.id, _clip(error), now, self.owner)
