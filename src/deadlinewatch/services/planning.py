@@ -42,6 +42,7 @@ class PlanningService:
         self.clock = clock
         self._watchlist: Watchlist | None = None
         self._planner: Planner | None = None
+        self._last_planner: Planner | None = None
         self._started = False
         self._highest_change = 0
         self._marker: tuple[int, int, int] | None = None
@@ -94,7 +95,7 @@ class PlanningService:
             seen = self.store.get_state(SEEN_CHANGES_KEY)
             freshness = Freshness(seen if isinstance(seen, int) else None, fresh_at)
             situation, self._highest_change = situation_from_store(self._watchlist, self.store, freshness)
-            self._planner = Planner(situation)
+            self._planner = self._last_planner = Planner(situation)
         return self._planner
 
     def watermark(self) -> datetime | None:
@@ -133,7 +134,10 @@ class PlanningService:
         return len(notices)
 
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
-        return self.planner().still_relevant(notice, at)
+        """Release-time check, asked by the dispatcher on the event loop: it uses the last planner
+        built rather than building one there (a rebuild is under way in the planning thread)."""
+        planner = self._planner or self._last_planner
+        return (planner or self.planner()).still_relevant(notice, at)
 
     def refresh(self) -> bool:
         """Whether another process recorded a status change, ack or snooze since the planner was
