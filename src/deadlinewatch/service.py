@@ -31,6 +31,7 @@ from deadlinewatch.domain.planning import Planner
 from deadlinewatch.logs import setup_logging
 from deadlinewatch.scheduling import Wakeups
 from deadlinewatch.services.dispatch import Dispatcher
+from deadlinewatch.services.leadership import Leadership
 from deadlinewatch.services.planning import PlanningService
 from deadlinewatch.services.polling import SourcePoller, jitter_for
 from deadlinewatch.sources.fetch import make_client
@@ -65,6 +66,9 @@ class Service:
         self.http_listen = http_listen
         self.planning = PlanningService(store, utc_now)
         self.wakeups = Wakeups(self._plan)
+        # Every replica delivers; only the leader plans, polls and refreshes (SPEC §10).
+        self.leadership = Leadership(store.engine)
+        self._planning_ready = False
         self._stop = asyncio.Event()
         self._plan_lock = asyncio.Lock()
         self._last_config_error: str | None = None
@@ -142,7 +146,10 @@ class Service:
             self.planning.on_recorded = recorded
             self.wakeups.start()
             self.wakeups.every(REFRESH_JOB, self._refresh, REFRESH_SECONDS)
+            self.leadership.on_change(self._leadership_changed)
+            await self.leadership.start()
             await self._plan()
+            self._planning_ready = True
             self._schedule_sources()
             tasks = [
                 asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
@@ -157,6 +164,7 @@ class Service:
             for task in failed:
                 log.error("component %s stopped: %r", task.get_name(), task.exception())
             self._stop.set()
+            await self.leadership.close()  # another replica can take over while this one drains
             log.info("stopping: draining in-flight deliveries")
             await self.dispatcher.drain(DRAIN_SECONDS)
             # A claim that was under way when the drain began may have committed after it: let the
@@ -173,6 +181,7 @@ class Service:
             return 1 if failed else 0
         finally:
             self.wakeups.shutdown()
+            await self.leadership.close()
             await self._channel_set.aclose()
             await self._session.close()
             await self._http_client.aclose()
@@ -192,7 +201,11 @@ class Service:
     # --- planning -------------------------------------------------------------------------------
 
     async def _plan(self) -> None:
+        if not self.leadership.is_leader:
+            return  # a follower only delivers
         async with self._plan_lock:
+            if not self.leadership.is_leader:
+                return
             try:
                 following = await asyncio.to_thread(self.planning.tick)
             except Exception:
@@ -209,14 +222,23 @@ class Service:
             self.dispatcher.wake()
 
     async def _refresh(self) -> None:
-        """Pick up status changes, acks and snoozes recorded by other processes (the CLI)."""
+        """Pick up status changes, acks and snoozes recorded by other processes (the CLI, other
+        replicas). A follower only refreshes its view (what it delivers is still checked against
+        them); the leader plans from them."""
         try:
             changed = await asyncio.to_thread(self.planning.refresh)
         except Exception as exc:
             log.warning("could not check the database for recorded changes: %s", exc)
             return
-        if changed:
+        if changed and self.leadership.is_leader:
             await self._plan()
+
+    def _leadership_changed(self, leader: bool) -> None:
+        """Leadership won after the start: plan at once (the first tick of this process is a
+        catch-up) and poll every source now. Lost: planning and polls stop by themselves."""
+        if leader and self._planning_ready and not self._stop.is_set():
+            self._spawn(self._plan())
+            self._schedule_sources()
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)
@@ -251,7 +273,7 @@ class Service:
 
     def _poll_job(self, source: SourceConfig) -> Any:
         async def poll() -> None:
-            if self.poller is not None:
+            if self.poller is not None and self.leadership.is_leader:
                 report = await self.poller.poll(source)
                 log.debug("polled %s: %s", source.id, report)
 
@@ -273,7 +295,8 @@ class Service:
                 self._last_config_error = signature
                 self.counters["config_errors_total"] += 1
                 fields = {"errors": messages[:10], "count": len(messages)}
-                self._emit(EventKind.CONFIG_ERROR, "", utc_now(), fields, "\n".join(messages[:10]))
+                if self.leadership.is_leader:  # every replica reads the same files: one alert
+                    self._emit(EventKind.CONFIG_ERROR, "", utc_now(), fields, "\n".join(messages[:10]))
             return False
         self._last_config_error = None
         self.config = result.config

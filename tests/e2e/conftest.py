@@ -483,3 +483,32 @@ def sqlite_url(tmp_path: Path) -> str:
 def slack() -> Iterator[TimedSlackApi]:
     with TimedSlackApi() as server:
         yield server  # type: ignore[misc]
+
+
+# --- several replicas (tests/e2e/test_service_replicas.py) ----------------------------------------
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """PostgreSQL only (replicas need it): a fresh schema, dropped afterwards; skipped when
+    ``DEADLINEWATCH_TEST_POSTGRES_URL`` is unset."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    from sqlalchemy import create_engine, text
+
+    schema = f"e2e_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield _postgres_schema_url(base, schema)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def logged(service: ServiceProcess, fragment: str) -> bool:
+    """Whether the service has logged a message containing ``fragment``."""
+    return any(fragment in str(entry.get("message", "")) for entry in service.log_messages())
