@@ -116,7 +116,8 @@ class Service:
         self._session = client_session()
         self._http_client = make_client()
         try:
-            await asyncio.to_thread(self.planning.set_watchlist, self.config.watchlist)
+            await self.leadership.start()  # one attempt now: a lone replica leads from the start
+            await asyncio.to_thread(self._install, self.config)
             self._channel_set = build_channels(self.config, self._session)
             self._announce()
             self.dispatcher = Dispatcher(
@@ -128,6 +129,7 @@ class Service:
                 is_relevant=self._is_relevant,
                 on_channel_failing=self._channel_failing,
                 lease_seconds=lease_seconds(),
+                actions=bool(self.http_listen and os.environ.get("SLACK_SIGNING_SECRET")),
             )
             self.poller = SourcePoller(
                 self.store,
@@ -147,7 +149,6 @@ class Service:
             self.wakeups.start()
             self.wakeups.every(REFRESH_JOB, self._refresh, REFRESH_SECONDS)
             self.leadership.on_change(self._leadership_changed)
-            await self.leadership.start()
             await self._plan()
             self._planning_ready = True
             self._schedule_sources()
@@ -237,14 +238,22 @@ class Service:
         """Leadership won after the start: plan at once (the first tick of this process is a
         catch-up) and poll every source now. Lost: planning and polls stop by themselves."""
         if leader and self._planning_ready and not self._stop.is_set():
-            self._spawn(self._plan())
+            self._spawn(self._take_over())
             self._schedule_sources()
+
+    async def _take_over(self) -> None:
+        async with self._plan_lock:
+            await asyncio.to_thread(self._install, self.config)  # announce what the last leader did not
+        await self._plan()
+
+    def _install(self, config: LoadedConfig) -> None:
+        self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)
 
     def _current_status(self, commitment_id: str) -> Status:
-        return self.planning.planner().status_at(commitment_id, utc_now())
+        return self.planning.status_at(commitment_id, utc_now())
 
     def _emit(
         self, kind: EventKind, subject: str, occurred: datetime, fields: Mapping[str, Any], detail: str | None
@@ -301,7 +310,7 @@ class Service:
         self._last_config_error = None
         self.config = result.config
         async with self._plan_lock:
-            await asyncio.to_thread(self.planning.set_watchlist, result.config.watchlist)
+            await asyncio.to_thread(self._install, result.config)
         old = self._channel_set
         self._channel_set = build_channels(result.config, self._session)
         if self.dispatcher is not None:

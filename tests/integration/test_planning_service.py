@@ -176,3 +176,32 @@ def test_changes_recorded_before_the_first_start_are_the_initial_state(store: St
     service.set_watchlist(load(tmp_path, CONFIG))
     service.tick()
     assert not [r for r in store.list_notifications(limit=None) if r.event is EventKind.STATUS_CHANGED]
+
+
+def test_a_reload_does_not_announce_a_relative_deadline_the_planner_already_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    clock = Clock(datetime(2020, 3, 1, tzinfo=UTC))
+    service = PlanningService(store, clock)
+    service.set_watchlist(load(tmp_path, CONFIG))
+    service.tick()
+    store.add_status_change("first", StatusChange(clock.now, Status.FULFILLED), recorded_at=clock.now)
+    service.changed()
+    clock.now += timedelta(hours=1)
+    service.tick()  # "second" becomes known: one deadline_changed per channel, from the planner
+    clock.now += timedelta(hours=1)
+    service.set_watchlist(load(tmp_path, CONFIG + "\n# an unrelated edit\n"))  # a reload
+    changed = [r for r in store.list_notifications(limit=None) if r.event is EventKind.DEADLINE_CHANGED]
+    assert len(changed) == 2
+
+
+def test_a_follower_installs_the_config_but_announces_nothing(store: Store, tmp_path: Path) -> None:
+    clock = Clock(datetime(2020, 3, 1, tzinfo=UTC))
+    leader = PlanningService(store, clock)
+    leader.set_watchlist(load(tmp_path, CONFIG))
+    moved = load(tmp_path, CONFIG.replace("due: 2020-03-10}", "due: 2020-03-20}"))
+    follower = PlanningService(store, clock)
+    assert follower.set_watchlist(moved, leader=False) == 0
+    assert follower.status_at("first", clock.now) is Status.NOT_STARTED
+    # The leader that reloads later announces it once, compared with what was recorded last.
+    assert leader.set_watchlist(moved) == 1

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from deadlinewatch.domain.localtime import format_utc, parse_utc
-from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind
+from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind, Status
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Decisions, Planner
 from deadlinewatch.domain.watchlist import Watchlist
@@ -52,29 +52,39 @@ class PlanningService:
 
     # --- inputs ---------------------------------------------------------------------------------
 
-    def set_watchlist(self, watchlist: Watchlist) -> int:
+    def set_watchlist(self, watchlist: Watchlist, *, leader: bool = True) -> int:
         """Install a (new) config. Returns how many ``deadline_changed`` notices a changed ``due``
-        raised (on a reload, or on a restart with a config edited while the service was down)."""
+        raised (on a reload, or on a restart with a config edited while the service was down).
+
+        Only the leader announces: it compares with the dues it recorded last time (in the
+        database, so a new leader announces what its predecessor did not) and records what it saw.
+        A follower only installs the config, for its release-time checks."""
         now = self.clock()
         seen_list = self.store.get_state(SEEN_HISTORY_KEY)
         seen = set(seen_list) if isinstance(seen_list, list) else None
         stamped = stamp_new_history(watchlist, seen, now)
-        previous_dues = self._dues_before()
+        stored = self.store.get_state(DUES_KEY)
+        previous_dues = dict(stored) if isinstance(stored, dict) else None
         self._watchlist = stamped
         self._planner = None
         planner = self.planner()
+        if not leader:
+            return 0
         self.store.set_state(SEEN_HISTORY_KEY, all_fingerprints(watchlist), now)
         dues = _dues(planner, now)
         self.store.set_state(DUES_KEY, dues, now)
         if previous_dues is None:
             return 0
-        watermark = self.watermark()
         notices: list[Notice] = []
-        for cid, due in dues.items():
-            before = previous_dues.get(cid, due)
-            if cid not in previous_dues or before == due or self._planner_reports(planner, cid, watermark):
+        for cid, (spec, due) in dues.items():
+            previous = previous_dues.get(cid)
+            # Announce a due that the config changed: its written form changed and so did the
+            # instant. (A relative deadline that became known is announced by the planner itself.)
+            if not isinstance(previous, list) or len(previous) != 2 or previous[0] == spec:
                 continue
-            fields = {"before": before, "after": due}
+            if previous[1] == due:
+                continue
+            fields = {"before": previous[1], "after": due}
             notices.extend(planner.fan_out(EventKind.DEADLINE_CHANGED, cid, now, fields))
         self._record(planner, Decisions(tuple(notices)))
         return len(notices)
@@ -133,6 +143,11 @@ class PlanningService:
         self._record(planner, Decisions(tuple(notices)), detail)
         return len(notices)
 
+    def status_at(self, commitment_id: str, at: datetime) -> Status:
+        """A commitment's status, from the last planner built (safe to ask on the event loop)."""
+        planner = self._planner or self._last_planner
+        return (planner or self.planner()).status_at(commitment_id, at)
+
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
         """Release-time check, asked by the dispatcher on the event loop: it uses the last planner
         built rather than building one there (a rebuild is under way in the planning thread)."""
@@ -180,27 +195,17 @@ class PlanningService:
         if superseded:
             self.store.insert_notifications(superseded)
 
-    def _dues_before(self) -> dict[str, str | None] | None:
-        if self._planner is not None or self._watchlist is not None:
-            return _dues(self.planner(), self.clock())
-        stored = self.store.get_state(DUES_KEY)
-        return dict(stored) if isinstance(stored, dict) else None
-
-    @staticmethod
-    def _planner_reports(planner: Planner, cid: str, watermark: datetime | None) -> bool:
-        """Whether the planner itself reports this deadline's latest change (a relative deadline
-        that became known after the watermark)."""
-        versions = planner.deadlines[cid].versions
-        known = versions[-1].known_from if versions else None
-        return known is not None and (watermark is None or known > watermark)
-
 
 _CHUNK = 500
 
 
-def _dues(planner: Planner, now: datetime) -> dict[str, str | None]:
-    result: dict[str, str | None] = {}
+def _dues(planner: Planner, now: datetime) -> dict[str, list[str | None]]:
+    """Per commitment: how its due is written (form, zone, overdue_at) and the due in force."""
+    watchlist = planner.watchlist
+    result: dict[str, list[str | None]] = {}
     for cid, deadline in planner.deadlines.items():
+        commitment = watchlist.commitments[cid]
+        spec = repr((commitment.due, watchlist.zone_of(commitment), commitment.overdue_at_opens))
         window = deadline.window_at(now)
-        result[cid] = format_utc(window.due) if window else None
+        result[cid] = [spec, format_utc(window.due) if window else None]
     return result
