@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,10 +33,10 @@ import yaml
 
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import notification_key
+from support.postgres import fresh_schema
 from support.slack_api import SlackApiServer
 from support.smtp import CollectingHandler, Received
 
-POSTGRES_ENV = "DEADLINEWATCH_TEST_POSTGRES_URL"
 SLACK_TOKEN = "xoxb-test"
 _DROPPED_ENV = (
     "HTTP_PROXY",
@@ -445,33 +444,13 @@ def lateness_report(title: str, arrivals: list[tuple[str, datetime, datetime]]) 
 # --- databases --------------------------------------------------------------------------------
 
 
-def _postgres_schema_url(base: str, schema: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'deadlinewatch.db'}"
         return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"e2e_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield _postgres_schema_url(base, schema)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with fresh_schema("e2e") as url:
+        yield url
 
 
 @pytest.fixture
@@ -492,21 +471,8 @@ def slack() -> Iterator[TimedSlackApi]:
 def postgres_url() -> Iterator[str]:
     """PostgreSQL only (replicas need it): a fresh schema, dropped afterwards; skipped when
     ``DEADLINEWATCH_TEST_POSTGRES_URL`` is unset."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"e2e_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield _postgres_schema_url(base, schema)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with fresh_schema("e2e") as url:
+        yield url
 
 
 def logged(service: ServiceProcess, fragment: str) -> bool:

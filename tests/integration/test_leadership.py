@@ -12,7 +12,6 @@ Intervals are the real ones (~2 s); waits are failure guards, never measured.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,27 +19,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from deadlinewatch.services.leadership import Leadership, leader_lock_key
 from deadlinewatch.storage import create_db_engine
 from deadlinewatch.storage.database import MIGRATION_LOCK_KEY
+from support.postgres import base_url_or_skip, schema_url
 
-POSTGRES_ENV = "DEADLINEWATCH_TEST_POSTGRES_URL"
 GUARD_SECONDS = 15.0
-
-
-def _schema_url(base: str, schema: str) -> str:
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def postgres_schemas() -> Iterator[Callable[[], str]]:
     """Makes fresh schemas (URLs with ``search_path``) on the test PostgreSQL; drops them after."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    base = base_url_or_skip()
     admin = create_engine(base)
     made: list[str] = []
 
@@ -49,7 +40,7 @@ def postgres_schemas() -> Iterator[Callable[[], str]]:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         made.append(schema)
-        return _schema_url(base, schema)
+        return schema_url(base, schema)
 
     try:
         yield make
