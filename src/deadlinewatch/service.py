@@ -88,7 +88,7 @@ class Service:
 
     def planner(self) -> Planner | None:
         try:
-            return self.planning.planner()
+            return self.planning.view()
         except RuntimeError:
             return None
 

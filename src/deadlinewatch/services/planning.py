@@ -143,16 +143,17 @@ class PlanningService:
         self._record(planner, Decisions(tuple(notices)), detail)
         return len(notices)
 
+    def view(self) -> Planner:
+        """The last planner built, for questions asked on the event loop (the dispatcher's release
+        check, source polls, the web app): a rebuild may be under way in the planning thread, and
+        building one there would stall every delivery."""
+        return self._planner or self._last_planner or self.planner()
+
     def status_at(self, commitment_id: str, at: datetime) -> Status:
-        """A commitment's status, from the last planner built (safe to ask on the event loop)."""
-        planner = self._planner or self._last_planner
-        return (planner or self.planner()).status_at(commitment_id, at)
+        return self.view().status_at(commitment_id, at)
 
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
-        """Release-time check, asked by the dispatcher on the event loop: it uses the last planner
-        built rather than building one there (a rebuild is under way in the planning thread)."""
-        planner = self._planner or self._last_planner
-        return (planner or self.planner()).still_relevant(notice, at)
+        return self.view().still_relevant(notice, at)
 
     def refresh(self) -> bool:
         """Whether another process recorded a status change, ack or snooze since the planner was
