@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -213,8 +212,16 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
 
 
 def service_handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    """``run`` and ``notify-test`` once the service module is present."""
-    if importlib.util.find_spec("deadlinewatch.service") is None:
-        return {}
-    service = importlib.import_module("deadlinewatch.service")
-    return {"run": service.cmd_run, "notify-test": service.cmd_notify_test}
+    """``run`` and ``notify-test``, imported only when asked for (they pull in the whole service)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from deadlinewatch.service_commands import cmd_run
+
+        return cmd_run(args)
+
+    def notify_test(args: argparse.Namespace) -> int:
+        from deadlinewatch.service_commands import cmd_notify_test
+
+        return cmd_notify_test(args)
+
+    return {"run": run, "notify-test": notify_test}

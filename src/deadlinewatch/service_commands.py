@@ -1,0 +1,90 @@
+"""The service commands, ``run`` and ``notify-test``: load the config, open the database, and hand
+over to :class:`deadlinewatch.service.Service` (or send one test message)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from deadlinewatch import bootstrap
+from deadlinewatch.clock import utc_now
+from deadlinewatch.config.loader import LoadedConfig
+from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Outgoing
+from deadlinewatch.delivery.factory import build_channels, client_session
+from deadlinewatch.domain.model import EventKind
+from deadlinewatch.logs import setup_logging
+from deadlinewatch.service import Service, log
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    setup_logging()
+    path = bootstrap.config_path(args.config)
+    config = bootstrap.load_or_report(path)
+    if config is None:
+        print("deadlinewatch run: the config is invalid (errors above); nothing started", file=sys.stderr)
+        return 1
+    url = bootstrap.database_url(args.database, config)
+    try:
+        store = bootstrap.open_store(url)
+    except Exception as exc:
+        print(f"deadlinewatch run: cannot open database {bootstrap.redact_url(url)}: {exc}", file=sys.stderr)
+        return 1
+    assert store is not None
+    listen = args.http or config.http_listen
+    log.info("database %s; http %s", bootstrap.redact_url(url), listen or "off")
+    return asyncio.run(Service(path, config, store, listen).run())
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    config = bootstrap.load_or_report(bootstrap.config_path(args.config))
+    if config is None:
+        return 1
+    if args.channel not in config.channels:
+        known = ", ".join(sorted(config.channels)) or "none"
+        print(
+            f"deadlinewatch notify-test: unknown channel {args.channel!r} (channels: {known})",
+            file=sys.stderr,
+        )
+        return 1
+    return asyncio.run(_notify_test(config, args.channel))
+
+
+async def _notify_test(config: LoadedConfig, name: str) -> int:
+    session = client_session()
+    try:
+        channel_set = build_channels(config, session)
+        if name in channel_set.skipped:
+            print(
+                f"deadlinewatch notify-test: {name} is not configured: {channel_set.skipped[name]}",
+                file=sys.stderr,
+            )
+            return 1
+        now = utc_now()
+        message = Outgoing(
+            key=f"notify-test-{int(now.timestamp())}",
+            event=EventKind.REVIEW,
+            subscription="notify-test",
+            channel=name,
+            occurred=now,
+            send_at=now,
+            fields={"n": 0},
+            commitment=CommitmentView(
+                id="notify-test",
+                title="deadlinewatch test message",
+                status="not_started",
+                deadline_words="this is a test of the channel; no action needed",
+            ),
+        )
+        try:
+            await channel_set.channels[name].send(message)
+        except DeliveryError as exc:
+            kind = "permanent" if exc.permanent else "transient"
+            print(f"deadlinewatch notify-test: {name} failed ({kind}): {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await channel_set.aclose()
+        print(f"{name}: test message accepted")
+        return 0
+    finally:
+        await session.close()
