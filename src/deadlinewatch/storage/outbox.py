@@ -199,6 +199,23 @@ class OutboxRepository(Repository):
             },
         )
 
+    @staticmethod
+    def _update_owned(
+        connection: Connection, ids: list[int], owner: str, values: Mapping[str, Any]
+    ) -> set[int]:
+        """Apply ``values`` to those of ``ids`` still ``sending`` under ``owner``'s lease; returns
+        the ids changed (a missing one was finished or taken over by another dispatcher)."""
+        changed: set[int] = set()
+        for chunk in _chunks(ids):
+            result = connection.execute(
+                update(_T)
+                .where(_c.id.in_(chunk), _c.lease_owner == owner, _c.state == NotificationState.SENDING.value)
+                .values(**values)
+                .returning(_c.id)
+            )
+            changed.update(result.scalars())
+        return changed
+
     def mark_sent_many(
         self,
         ids: Iterable[int],
@@ -223,18 +240,7 @@ class OutboxRepository(Repository):
         if not wanted and not threads:
             return updated
         with self._write() as connection:
-            for chunk in _chunks(wanted):
-                result = connection.execute(
-                    update(_T)
-                    .where(
-                        _c.id.in_(chunk),
-                        _c.lease_owner == owner,
-                        _c.state == NotificationState.SENDING.value,
-                    )
-                    .values(**values)
-                    .returning(_c.id)
-                )
-                updated.update(result.scalars())
+            updated = self._update_owned(connection, wanted, owner, values)
             if threads:
                 self._insert_threads(connection, threads)
         return updated
@@ -406,45 +412,21 @@ class OutboxRepository(Repository):
         if not wanted:
             return renewed
         with self._write() as connection:
-            for chunk in _chunks(wanted):
-                result = connection.execute(
-                    update(_T)
-                    .where(
-                        _c.id.in_(chunk),
-                        _c.lease_owner == owner,
-                        _c.state == NotificationState.SENDING.value,
-                    )
-                    .values(lease_until=until, updated_at=now)
-                    .returning(_c.id)
-                )
-                renewed.update(result.scalars())
-        return renewed
+            return self._update_owned(connection, wanted, owner, {"lease_until": until, "updated_at": now})
 
     def release_claims(self, ids: Iterable[int], owner: str, now: datetime) -> int:
         """Give back claimed rows that were never handed to a channel (a drain at shutdown): they
         are ``pending`` again, claimable at once, and the claim's attempt is not counted."""
         wanted = list(dict.fromkeys(ids))
-        released = 0
         if not wanted:
-            return released
+            return 0
+        greatest = func.max if self._dialect == "sqlite" else func.greatest
+        values = {
+            "state": NotificationState.PENDING.value,
+            "lease_owner": None,
+            "lease_until": None,
+            "attempts": greatest(_c.attempts - 1, 0),
+            "updated_at": now,
+        }
         with self._write() as connection:
-            for chunk in _chunks(wanted):
-                result = connection.execute(
-                    update(_T)
-                    .where(
-                        _c.id.in_(chunk),
-                        _c.lease_owner == owner,
-                        _c.state == NotificationState.SENDING.value,
-                    )
-                    .values(
-                        state=NotificationState.PENDING.value,
-                        lease_owner=None,
-                        lease_until=None,
-                        attempts=func.max(_c.attempts - 1, 0)
-                        if self._dialect == "sqlite"
-                        else func.greatest(_c.attempts - 1, 0),
-                        updated_at=now,
-                    )
-                )
-                released += result.rowcount
-        return released
+            return len(self._update_owned(connection, wanted, owner, values))
