@@ -84,7 +84,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     for s in states:
         flag = s.relative or ("pending" if s.pending else "")
         status = s.status + (f" ({s.status_origin})" if s.status_origin not in (None, "config") else "")
-        rows.append((s.id, status, s.deadline, s.due or "-", ("OVERDUE " if s.overdue else "") + flag))
+        if s.overdue and "overdue" not in flag:
+            flag = f"overdue {flag}".strip()
+        rows.append((s.id, status, s.deadline, s.due or "-", flag.upper() if s.overdue else flag))
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
     for row in rows:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
