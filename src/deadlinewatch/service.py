@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ DRAIN_SECONDS = 7.0
 SOURCE_JOB_PREFIX = "source:"
 REFRESH_JOB = "refresh"
 REFRESH_SECONDS = 2.0
+PLAN_RETRY_SECONDS = 2.0
 
 
 def lease_seconds() -> float:
@@ -205,7 +206,12 @@ class Service:
             try:
                 following = await asyncio.to_thread(self.planning.tick)
             except Exception:
-                log.exception("planning failed; retrying at the next safety tick")
+                # Typically the database is restarting: try again soon, not at the safety tick, so
+                # nothing due meanwhile is late by more than a few seconds once it answers.
+                log.exception("planning failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+                if not self._stop.is_set():
+                    now = utc_now()
+                    self.wakeups.wake_at(now + timedelta(seconds=PLAN_RETRY_SECONDS), now)
                 return
             self.counters["plan_ticks_total"] += 1
             if self.dispatcher is not None:
