@@ -236,8 +236,9 @@ class Service:
             await self._plan()
 
     def _leadership_changed(self, leader: bool) -> None:
-        """Leadership won after the start: plan at once (the first tick of this process is a
-        catch-up) and poll every source now. Lost: planning and polls stop by themselves."""
+        """Leadership won after the start: plan at once and poll every source now. Everything that
+        fell due while no replica led is decided in that tick (several occurrences of one kind
+        collapse to the latest, as after downtime). Lost: planning and polls stop by themselves."""
         if leader and self._planning_ready and not self._stop.is_set():
             self._spawn(self._take_over())
             self._schedule_sources()
