@@ -50,7 +50,7 @@ def test_list_commitments_as_json(client: TestClient) -> None:
     response = client.get("/api/commitments")
     assert response.status_code == 200
     assert response.headers["x-content-type-options"] == "nosniff"
-    rows = {row["id"]: row for row in response.json()}
+    rows = {row["id"]: row for row in response.json()["items"]}
     assert list(rows) == [
         "syria-transition-framework",
         "syria-draft-constitution",
@@ -67,11 +67,11 @@ def test_list_commitments_as_json(client: TestClient) -> None:
 
 
 def test_list_commitments_filters(client: TestClient) -> None:
-    by_tag = client.get("/api/commitments", params={"tag": "ceasefire"}).json()
+    by_tag = client.get("/api/commitments", params={"tag": "ceasefire"}).json()["items"]
     assert [r["id"] for r in by_tag] == ["weapons-withdrawal"]
-    two_tags = client.get("/api/commitments", params=[("tag", "ceasefire"), ("tag", "constitution")]).json()
-    assert {r["id"] for r in two_tags} == {"weapons-withdrawal", "syria-draft-constitution"}
-    overdue = client.get("/api/commitments", params={"overdue": "true"}).json()
+    two_tags = client.get("/api/commitments", params=[("tag", "ceasefire"), ("tag", "constitution")])
+    assert {r["id"] for r in two_tags.json()["items"]} == {"weapons-withdrawal", "syria-draft-constitution"}
+    overdue = client.get("/api/commitments", params={"overdue": "true"}).json()["items"]
     assert [r["id"] for r in overdue] == ["syria-draft-constitution"]
 
 

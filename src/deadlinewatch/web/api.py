@@ -12,7 +12,8 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deadlinewatch.domain.dueforms import parse_local_datetime
@@ -20,13 +21,15 @@ from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
 from deadlinewatch.domain.model import Commitment, Status, StatusChange
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.durations import parse_duration
-from deadlinewatch.services.report import commitment_states
 from deadlinewatch.storage import NotificationRecord
+from deadlinewatch.web.readmodel import states_of
 from deadlinewatch.web.runtime import Runtime
 
 __all__ = ["api_router"]
 
 _MAX_BODY = 64 * 1024
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 _MAX_TEXT = 2000
 
 
@@ -144,40 +147,71 @@ def api_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/commitments")
     def list_commitments(
-        tag: Annotated[list[str] | None, Query()] = None,
-        overdue: bool = False,
-        agreement: str | None = None,
-        status: str | None = None,
-    ) -> list[dict[str, Any]]:
-        states = commitment_states(planner(), runtime.now())
-        if tag:
-            states = [s for s in states if set(tag) & set(s.tags)]
-        if overdue:
-            states = [s for s in states if s.overdue]
-        if agreement is not None:
-            states = [s for s in states if s.agreement == agreement]
-        if status is not None:
-            states = [s for s in states if s.status == status]
-        return [s.as_json() for s in states]
+        tag: Annotated[list[str] | None, Query(description="any of these tags")] = None,
+        overdue: Annotated[
+            bool | None, Query(description="only overdue (true) or not overdue (false)")
+        ] = None,
+        agreement: Annotated[str | None, Query(max_length=200)] = None,
+        status: Annotated[Status | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = DEFAULT_PAGE,
+        offset: Annotated[int, Query(ge=0, le=10_000_000, description="matching rows to skip")] = 0,
+        cursor: Annotated[
+            str | None, Query(max_length=200, description="next_cursor of the previous page")
+        ] = None,
+    ) -> Response:
+        """One page of commitments in config order, as of now: ``items``, ``total`` (rows matching
+        the filters), ``limit``, ``offset`` and ``next_cursor`` (None on the last page)."""
+        now = runtime.now()
+        model = states_of(planner(), now)
+        after = -1
+        if cursor is not None:
+            position = model.position_of(cursor)
+            if position is None:
+                raise unprocessable(
+                    "cursor",
+                    f"unknown commitment id {cursor[:100]!r} (no longer in the config?): "
+                    "start again without a cursor",
+                )
+            after = position
+        page = model.select(
+            tags=tag or (),
+            agreement=agreement,
+            status=status.value if status is not None else None,
+            overdue=overdue,
+            after=after,
+            offset=offset,
+            limit=limit,
+        )
+        body = {
+            "items": [model.state(row, now).as_json() for row in page.rows],
+            "total": page.total,
+            "limit": limit,
+            "offset": offset,
+            "next_cursor": page.next_cursor,
+        }
+        return JSONResponse(body)
 
     @router.get("/commitments/{commitment_id}")
     def get_commitment(commitment_id: str) -> dict[str, Any]:
         current = planner()
         found = commitment(current, commitment_id)
         now = runtime.now()
-        state = next(s for s in commitment_states(current, now) if s.id == found.id)
+        model = states_of(current, now)
+        row = model.row(found.id)
+        assert row is not None  # the model holds every commitment of its planner
+        state = model.state(row, now)
         watchlist = current.watchlist
-        window = current.deadlines[found.id].window_at(now)
+        window = row.window
         window_json = None
         if window is not None:
-            grace = watchlist.policy_for(None, found).grace
+            assert row.overdue_from is not None
             window_json = {
                 "precision": window.precision.value,
                 "zone": window.zone,
                 "opens": format_utc(window.opens),
                 "closes": format_utc(window.closes),
                 "due": format_utc(window.due),
-                "overdue_from": format_utc(grace.apply(window.due_local, window.zone)),
+                "overdue_from": format_utc(row.overdue_from),
             }
         store = runtime.store
         changes = [*found.history, *(r.change for r in store.status_changes(found.id))]

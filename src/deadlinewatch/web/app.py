@@ -8,6 +8,9 @@ Secrets (the API token, the Slack signing secret) are only ever compared, never 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,11 +18,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.gzip import GZipMiddleware
 
 from deadlinewatch.web.api import api_router
 from deadlinewatch.web.calendar import render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
 from deadlinewatch.web.metrics import CONTENT_TYPE, render_metrics
+from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.slack_actions import slack_actions_router
 
@@ -45,6 +50,11 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "the database does not answer"}, status_code=503)
 
 
+_HEALTHY = b'{"status":"ok"}'
+# Not a possible token_urlsafe output (those have no '.'), so splitting on it finds only the slots.
+_NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="deadlinewatch", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -63,8 +73,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         return response
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        # On the event loop and constant: nothing here can queue behind busy worker threads.
+        return Response(_HEALTHY, media_type="application/json")
 
     @app.get("/readyz")
     def readyz() -> Response:
@@ -92,13 +103,23 @@ def create_app(runtime: Runtime) -> FastAPI:
     def metrics() -> Response:
         return Response(render_metrics(runtime), media_type=CONTENT_TYPE)
 
+    # Whole-document pages, rendered once per state of the read model (and, for the words that
+    # change with time, at most once a minute), then served from memory.
+    calendars: SnapshotCache[str] = SnapshotCache()
+    dashboards: SnapshotCache[list[str]] = SnapshotCache(min_age=60.0)
+
     @app.get("/calendar.ics")
     def calendar() -> Response:
         planner = runtime.planner()
         if planner is None:
             return JSONResponse({"detail": "no config loaded yet"}, status_code=503)
+        now = runtime.now()
+        model = states_of(planner, now)
+        text = calendars.get(
+            (weakref.ref(model), model.revision), lambda: render_ics(planner, now), monotonic=time.monotonic
+        )
         return Response(
-            render_ics(planner, runtime.now()),
+            text,
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'inline; filename="deadlinewatch.ics"'},
         )
@@ -106,7 +127,19 @@ def create_app(runtime: Runtime) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def dashboard() -> Response:
         planner = runtime.planner()
-        page, nonce = render_dashboard(planner, runtime.now())
+        now = runtime.now()
+        nonce = secrets.token_urlsafe(18)
+        if planner is None:
+            page, _ = render_dashboard(None, now, nonce)
+        else:
+            model = states_of(planner, now)
+
+            def build() -> list[str]:
+                # rendered with a placeholder nonce; each response gets its own
+                return render_dashboard(model, now, _NONCE_SLOT)[0].split(_NONCE_SLOT)
+
+            key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
+            page = nonce.join(dashboards.get(key, build, monotonic=time.monotonic))
         return HTMLResponse(
             page,
             status_code=200 if planner is not None else 503,
@@ -115,4 +148,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
+    # Outermost: compresses what the handlers and the other middleware produced. Bodies of 128 KiB
+    # and more are compressed in a worker thread (zlib lets go of the GIL), not on the event loop.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     return app

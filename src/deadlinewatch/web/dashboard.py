@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,9 @@ from jinja2 import Environment, FileSystemLoader
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import Status
 from deadlinewatch.domain.planning import Planner
-from deadlinewatch.services.report import CommitmentState, commitment_states
+from deadlinewatch.domain.windows import Window
+from deadlinewatch.services.report import CommitmentState
+from deadlinewatch.web.readmodel import CommitmentStates
 
 __all__ = ["content_security_policy", "render_dashboard"]
 
@@ -105,8 +108,10 @@ class _Axis:
         return ticks
 
 
-def _layout(planner: Planner, states: list[CommitmentState], now: datetime) -> tuple[list[Group], _Axis, int]:
-    known = [(s, planner.deadlines[s.id].window_at(now)) for s in states]
+def _layout(
+    planner: Planner, states: list[CommitmentState], row_windows: Sequence[Window | None], now: datetime
+) -> tuple[list[Group], _Axis, int]:
+    known = list(zip(states, row_windows, strict=True))
     instants = [now] + [i for _, w in known if w is not None for i in (w.opens, w.closes)]
     axis = _Axis(min(instants), max(instants))
     watchlist = planner.watchlist
@@ -138,14 +143,19 @@ def _layout(planner: Planner, states: list[CommitmentState], now: datetime) -> t
     return groups, axis, y + 8
 
 
-def render_dashboard(planner: Planner | None, now: datetime, nonce: str | None = None) -> tuple[str, str]:
-    """The page and its nonce (for the Content-Security-Policy header)."""
+def render_dashboard(
+    model: CommitmentStates | None, now: datetime, nonce: str | None = None
+) -> tuple[str, str]:
+    """The page and its nonce (for the Content-Security-Policy header), from the read model
+    (advanced to ``now`` by the caller); ``None``: no config loaded yet."""
     nonce = nonce or secrets.token_urlsafe(18)
     template = _ENV.get_template("dashboard.html")
-    if planner is None:
+    if model is None:
         return template.render(nonce=nonce, loaded=False, now=format_utc(now)), nonce
-    states = commitment_states(planner, now)
-    groups, axis, height = _layout(planner, states, now)
+    planner = model.planner
+    rows = model.rows()
+    states = [model.state(row, now) for row in rows]
+    groups, axis, height = _layout(planner, states, [row.window for row in rows], now)
     agreements = planner.watchlist.agreements
     page = template.render(
         nonce=nonce,
@@ -163,6 +173,6 @@ def render_dashboard(planner: Planner | None, now: datetime, nonce: str | None =
         states=states,
         agreement_titles={k: a.title for k, a in agreements.items()},
         statuses=[s.value for s in Status],
-        overdue_count=sum(1 for s in states if s.overdue),
+        overdue_count=model.overdue_count,
     )
     return page, nonce

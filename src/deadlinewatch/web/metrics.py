@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch.domain.model import Status
-from deadlinewatch.services.report import commitment_states
 from deadlinewatch.storage import NotificationState
+from deadlinewatch.web.readmodel import states_of
 from deadlinewatch.web.runtime import Runtime
 
 __all__ = ["CONTENT_TYPE", "render_metrics"]
@@ -104,17 +104,14 @@ def render_metrics(runtime: Runtime) -> str:
     out.family(PREFIX + "scheduler_running", "gauge", "1 when the scheduler is running")
     out.sample(PREFIX + "scheduler_running", 1 if runtime.scheduler_running() else 0)
     if planner is not None:
-        states = commitment_states(planner, runtime.now())
-        by_status = dict.fromkeys((s.value for s in Status), 0)
-        for row in states:
-            by_status[row.status] = by_status.get(row.status, 0) + 1
+        model = states_of(planner, runtime.now())  # counts kept with the read model: no scan
         name = PREFIX + "commitments"
         out.family(name, "gauge", "Commitments by current status")
-        for status, count in by_status.items():
-            out.sample(name, count, [("status", status)])
+        for status in Status:
+            out.sample(name, model.by_status[status], [("status", status.value)])
         out.family(PREFIX + "commitments_overdue", "gauge", "Commitments overdue now (open status)")
-        out.sample(PREFIX + "commitments_overdue", sum(1 for s in states if s.overdue))
+        out.sample(PREFIX + "commitments_overdue", model.overdue_count)
         out.family(PREFIX + "commitments_pending", "gauge", "Relative or derived deadlines not known yet")
-        out.sample(PREFIX + "commitments_pending", sum(1 for s in states if s.pending))
+        out.sample(PREFIX + "commitments_pending", model.pending_count)
     _extra(out, runtime.metrics())
     return out.text()
