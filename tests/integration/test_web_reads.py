@@ -278,3 +278,31 @@ def test_snapshot_cache_rebuilds_on_a_new_key_and_throttles_the_same_source() ->
     # another source (a new planner) is never throttled
     assert cache.get(("b", 1), lambda: build("b1"), monotonic=monotonic) == "b1"
     assert builds == ["a1", "a2", "b1"]
+
+
+def test_dashboard_gzip_is_the_page_with_this_responses_nonce(client: TestClient) -> None:
+    import gzip
+    import re
+
+    plain = client.get("/", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.headers["content-encoding"] == "gzip"
+        raw = b"".join(response.iter_raw())
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", response.headers["content-security-policy"])
+    assert nonce is not None
+    text = gzip.decompress(raw).decode()
+    other = re.search(r"'nonce-([A-Za-z0-9_-]+)'", plain.headers["content-security-policy"])
+    assert other is not None
+    assert text == plain.text.replace(other.group(1), nonce.group(1))
+
+
+def test_nonce_page_pieces_round_trip() -> None:
+    import gzip
+
+    from deadlinewatch.web.noncepage import NoncePage
+
+    pieces = ['<style nonce="', '">' + "x" * 100_000 + '<script nonce="', '">ü</script>' * 50]
+    page = NoncePage(pieces)
+    assert gzip.decompress(page.gzipped("abc")) == "abc".join(pieces).encode()
+    assert page.text("q") == "q".join(pieces).encode()

@@ -24,6 +24,7 @@ from deadlinewatch.web.api import api_router
 from deadlinewatch.web.calendar import render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
 from deadlinewatch.web.metrics import CONTENT_TYPE, render_metrics
+from deadlinewatch.web.noncepage import NoncePage
 from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.slack_actions import slack_actions_router
@@ -106,7 +107,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Whole-document pages, rendered once per state of the read model (and, for the words that
     # change with time, at most once a minute), then served from memory.
     calendars: SnapshotCache[str] = SnapshotCache()
-    dashboards: SnapshotCache[list[str]] = SnapshotCache(min_age=60.0)
+    dashboards: SnapshotCache[NoncePage] = SnapshotCache(min_age=60.0)
 
     @app.get("/calendar.ics")
     def calendar() -> Response:
@@ -125,26 +126,27 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> Response:
+    def dashboard(request: Request) -> Response:
         planner = runtime.planner()
         now = runtime.now()
         nonce = secrets.token_urlsafe(18)
+        headers = {"Content-Security-Policy": content_security_policy(nonce), "Cache-Control": "no-store"}
         if planner is None:
-            page, _ = render_dashboard(None, now, nonce)
-        else:
-            model = states_of(planner, now)
+            empty, _ = render_dashboard(None, now, nonce)
+            return HTMLResponse(empty, status_code=503, headers=headers)
+        model = states_of(planner, now)
 
-            def build() -> list[str]:
-                # rendered with a placeholder nonce; each response gets its own
-                return render_dashboard(model, now, _NONCE_SLOT)[0].split(_NONCE_SLOT)
+        def build() -> NoncePage:
+            # rendered with a placeholder nonce; each response gets its own
+            return NoncePage(render_dashboard(model, now, _NONCE_SLOT)[0].split(_NONCE_SLOT))
 
-            key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
-            page = nonce.join(dashboards.get(key, build, monotonic=time.monotonic))
-        return HTMLResponse(
-            page,
-            status_code=200 if planner is not None else 503,
-            headers={"Content-Security-Policy": content_security_policy(nonce), "Cache-Control": "no-store"},
-        )
+        key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
+        page = dashboards.get(key, build, monotonic=time.monotonic)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            # compressed once per rendering (GZipMiddleware leaves an encoded body alone)
+            headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            return HTMLResponse(page.gzipped(nonce), headers=headers)
+        return HTMLResponse(page.text(nonce), headers=headers)
 
     app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
