@@ -306,3 +306,46 @@ def test_nonce_page_pieces_round_trip() -> None:
     page = NoncePage(pieces)
     assert gzip.decompress(page.gzipped("abc")) == "abc".join(pieces).encode()
     assert page.text("q") == "q".join(pieces).encode()
+
+
+def test_read_gate_bounds_reads_in_progress_and_never_holds_healthz() -> None:
+    import asyncio
+
+    import httpx
+
+    from deadlinewatch.web.readgate import ReadGate
+
+    inside = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        nonlocal inside, most
+        assert callable(send)
+        if scope["path"] != "/healthz":
+            inside += 1
+            most = max(most, inside)
+            await release.wait()
+            inside -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=ReadGate(app, limit=2))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            reads = [asyncio.create_task(client.get("/api/commitments")) for _ in range(6)]
+            for _ in range(200):  # until two reads are inside (bounded)
+                if inside == 2:
+                    break
+                await asyncio.sleep(0.01)
+            health = await asyncio.wait_for(client.get("/healthz"), 30)  # not behind the full gate
+            assert health.status_code == 200
+            assert inside == 2
+            release.set()
+            answers = await asyncio.wait_for(asyncio.gather(*reads), 30)
+            assert [a.status_code for a in answers] == [200] * 6
+            write = await asyncio.wait_for(client.post("/api/commitments/x/ack"), 30)
+            assert write.status_code == 200
+
+    asyncio.run(scenario())
+    assert most == 2

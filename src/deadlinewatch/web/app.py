@@ -25,6 +25,7 @@ from deadlinewatch.web.calendar import render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
 from deadlinewatch.web.metrics import CONTENT_TYPE, render_metrics
 from deadlinewatch.web.noncepage import NoncePage
+from deadlinewatch.web.readgate import ReadGate
 from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.slack_actions import slack_actions_router
@@ -52,6 +53,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
 
 
 _HEALTHY = b'{"status":"ok"}'
+READS_AT_ONCE = 2  # HTTP reads in progress at once (see readgate.py); measured in bench_read_load.py
 # Not a possible token_urlsafe output (those have no '.'), so splitting on it finds only the slots.
 _NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
 
@@ -153,4 +155,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Outermost: compresses what the handlers and the other middleware produced. Bodies of 128 KiB
     # and more are compressed in a worker thread (zlib lets go of the GIL), not on the event loop.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    # Outermost of all: reads beyond the gate's limit wait before any work is done for them.
+    app.add_middleware(ReadGate, limit=READS_AT_ONCE)
     return app

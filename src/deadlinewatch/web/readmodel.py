@@ -312,31 +312,49 @@ class SnapshotCache(Generic[_T]):
     """One value derived from a read model (a rendered page), rebuilt when its key changes — but
     not more often than ``throttle`` times the time the last build took, nor than ``min_age``
     seconds, so a large page cannot take more than a small share of a core however often it is
-    asked for. One build at a time; the others wait for it and share the result."""
+    asked for. One build at a time: while it runs, other callers get the previous value of the
+    same snapshot at once (they never queue behind a build); only without one do they wait."""
 
     def __init__(self, *, throttle: float = 10.0, min_age: float = 0.0) -> None:
-        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
         self._entry: _Entry[_T] | None = None
         self.throttle = throttle
         self.min_age = min_age
         self.builds = 0
 
+    def _fresh(self, key: object, now: float) -> _T | None:
+        entry = self._entry
+        if entry is None:
+            return None
+        if entry.key == key:
+            return entry.value
+        if _same_source(entry.key, key) and now - entry.made_at < max(
+            self.min_age, entry.cost * self.throttle
+        ):
+            return entry.value
+        return None
+
     def get(self, key: object, build: Callable[[], _T], *, monotonic: Callable[[], float]) -> _T:
-        with self._lock:
+        found = self._fresh(key, monotonic())
+        if found is not None:
+            return found
+        if not self._build_lock.acquire(blocking=False):
             entry = self._entry
-            if entry is not None:
-                age = monotonic() - entry.made_at
-                fresh = entry.key == key or (
-                    _same_source(entry.key, key) and age < max(self.min_age, entry.cost * self.throttle)
-                )
-                if fresh:
-                    return entry.value
+            if entry is not None and _same_source(entry.key, key):
+                return entry.value  # a build is under way: the previous value, without waiting
+            self._build_lock.acquire()
+        try:
+            found = self._fresh(key, monotonic())  # built while this caller waited
+            if found is not None:
+                return found
             started = monotonic()
             value = build()
             finished = monotonic()
             self._entry = _Entry(key, value, finished, finished - started)
             self.builds += 1
             return value
+        finally:
+            self._build_lock.release()
 
 
 def _same_source(old: object, new: object) -> bool:

@@ -1,0 +1,39 @@
+"""At most a few HTTP reads in progress at once, so HTTP load cannot starve deliveries.
+
+The web app shares the event loop (and the GIL) with the dispatcher. Without a bound, 16 busy
+clients keep 16 requests in flight: their callbacks crowd the loop's ready queue and their worker
+threads take turns on the GIL, and every step of a delivery waits behind all of them. Behind the
+gate, requests beyond ``limit`` wait on a semaphore — which costs nothing — so the delivery loop
+competes with at most ``limit`` requests however many clients there are. Readers see the cost as
+queueing (latency grows with the number of clients); deliveries do not.
+
+``/healthz`` never waits (a health check must not queue behind reads), and writes are not gated
+(they are rare and their handlers are owned elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["ReadGate"]
+
+_UNGATED = frozenset({"/healthz"})
+
+
+class ReadGate:
+    def __init__(self, app: ASGIApp, limit: int = 2) -> None:
+        self.app = app
+        self.limit = limit
+        self._gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] in _UNGATED:
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate[0] is not loop:  # one per serving loop (tests make several)
+            self._gate = (loop, asyncio.Semaphore(self.limit))
+        async with self._gate[1]:
+            await self.app(scope, receive, send)
