@@ -254,12 +254,15 @@ class BurstRow:
     p99: dict[str, float] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    ready_margin: float | None = None  # seconds from the first HTTP answer to the instant
 
 
-async def burst_run(receiver: Receiver, args: argparse.Namespace, tmp: Path, clients: int) -> BurstRow:
+async def burst_run(
+    receiver: Receiver, args: argparse.Namespace, tmp: Path, clients: int, index: int
+) -> BurstRow:
     row = BurstRow(clients, expected=args.burst)
     run = "r" + secrets.token_hex(3)
-    folder = tmp / f"burst{clients}"
+    folder = tmp / f"burst{index}-{clients}"
     config = folder / "config"
     config.mkdir(parents=True)
     instant = float(int(time.time() + args.lead))
@@ -281,6 +284,7 @@ async def burst_run(receiver: Receiver, args: argparse.Namespace, tmp: Path, cli
         if service.ready is None:
             row.notes.append(f"the service did not answer HTTP before the instant (see {service.log})")
             return row
+        row.ready_margin = instant - service.ready
         if clients:
             ids_file = folder / "ids.txt"
             ids_file.write_text("\n".join(f"{run}-{i:06d}" for i in range(args.commitments)))
@@ -405,8 +409,9 @@ def burst_table(rows: list[BurstRow]) -> list[str]:
     base = next((r for r in rows if r.clients == 0 and r.last_late), None)
     lines = [
         "| HTTP clients | delivered | last delivery late (s) | median late (s) | ratio to 0 clients "
-        "| requests answered (commitments · one · metrics · /) | p50/p99 ms of the load (same order) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| requests answered (commitments · one · metrics · /) | p50/p99 ms of the load (same order) "
+        "| ready before the instant (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         ratio = f"{r.last_late / base.last_late:.2f}" if base and base.last_late and r.last_late else "–"
@@ -414,8 +419,10 @@ def burst_table(rows: list[BurstRow]) -> list[str]:
         lat = " · ".join(f"{_ms(r.p50.get(e))}/{_ms(r.p99.get(e))}" for e in ENDPOINTS) if r.clients else "–"
         late = f"{r.last_late:.2f}" if r.last_late is not None else "–"
         p50 = f"{r.p50_late:.2f}" if r.p50_late is not None else "–"
+        margin = f"{r.ready_margin:.1f}" if r.ready_margin is not None else "–"
         lines.append(
-            f"| {r.clients} | {r.delivered}/{r.expected} | {late} | {p50} | {ratio} | {answered} | {lat} |"
+            f"| {r.clients} | {r.delivered}/{r.expected} | {late} | {p50} | {ratio} | {answered} | {lat} "
+            f"| {margin} |"
         )
     return lines
 
@@ -451,8 +458,8 @@ async def main(args: argparse.Namespace) -> int:
             await receiver.start()
             rows = []
             try:
-                for clients in (int(c) for c in args.clients.split(",")):
-                    row = await burst_run(receiver, args, tmp, clients)
+                for index, clients in enumerate(int(c) for c in args.clients.split(",")):
+                    row = await burst_run(receiver, args, tmp, clients, index)
                     print(
                         f"burst with {clients} clients: last {row.last_late} s; {row.notes} {row.errors}",
                         flush=True,
@@ -503,7 +510,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=500, help="deadlines due at the instant")
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--clients", default="0,4,16", help="HTTP client counts, comma-separated")
-    parser.add_argument("--lead", type=float, default=30.0, help="seconds from launch to the instant")
+    parser.add_argument("--lead", type=float, default=60.0, help="seconds from launch to the instant")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds after the instant")
     parser.add_argument("--sizes", default="10000,100000", help="commitment counts for latency/memory")
     parser.add_argument("--requests", type=int, default=200, help="sequential requests per endpoint")

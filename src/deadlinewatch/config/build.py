@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from deadlinewatch.config.checks import SLACK_TOKEN_ENV
 from deadlinewatch.config.entries import Collected, Entry
+from deadlinewatch.config.issues import Place
 from deadlinewatch.config.schema import (
     AgreementModel,
     ChannelConfig,
@@ -49,7 +50,9 @@ class LoadedConfig:
     database: str | None
     http_listen: str | None
     files: tuple[Path, ...]
-    _places: Mapping[tuple[str, str], Entry] = field(default_factory=dict, repr=False, compare=False)
+    # Where each item was written (not the parsed documents: at 100,000 commitments keeping every
+    # value's position and raw data costs hundreds of MB for the life of the process).
+    _places: Mapping[tuple[str, str], Place] = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> str:
         """One line: what the config holds."""
@@ -64,14 +67,13 @@ class LoadedConfig:
         return f"config OK: {', '.join(counts)} (from {_count(len(self.files), 'file')})"
 
     def locate(self, *path: str | int) -> str | None:
-        """``FILE:LINE`` of e.g. ``("commitments", "syria-elections")`` or
-        ``("commitments", "syria-elections", "due")``; ``None`` when unknown."""
+        """``FILE:LINE`` of an item, e.g. ``("commitments", "syria-elections")``; a longer path
+        (``(..., "due")``) gives its item's place. ``None`` when unknown."""
         if len(path) < 2:
             return None
-        entry = self._places.get((str(path[0]), str(path[1])))
-        if entry is None:
+        place = self._places.get((str(path[0]), str(path[1])))
+        if place is None:
             return None
-        place = entry.place(*path[2:])
         return f"{place.file}:{place.line}"
 
 
@@ -101,9 +103,11 @@ def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
     channels = {name: _channel(e.model, smtp, env) for name, e in collected.maps["channels"].items()}
     sources = tuple(_source(e) for e in collected.lists["sources"])
     http = scalars.get("http")
-    places = {(section, e.ident): e for section, items in collected.lists.items() for e in items if e.ident}
+    places = {
+        (section, e.ident): e.place() for section, items in collected.lists.items() for e in items if e.ident
+    }
     places.update(
-        {(section, name): e for section, items in collected.maps.items() for name, e in items.items()}
+        {(section, name): e.place() for section, items in collected.maps.items() for name, e in items.items()}
     )
     return LoadedConfig(
         watchlist=watchlist,

@@ -2,7 +2,7 @@
 
 The service builds a new :class:`~deadlinewatch.domain.planning.Planner` whenever the situation
 changes (config, status, ack, snooze); a :class:`CommitmentStates` is built for a planner the first
-time a read asks for it (:func:`states_of`) and kept as long as that planner lives. Time passing
+time a read asks for it (:func:`states_of`) and kept until a read asks about a newer one. Time passing
 changes a state only at a few instants per commitment — a status change or a deadline version
 taking effect, the overdue line (``due + grace``) being crossed — so each row carries the next such
 instant and is recomputed only when a read comes after it (a heap, so advancing costs the rows that
@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -284,18 +283,20 @@ class CommitmentStates:
         )
 
 
-_models: weakref.WeakKeyDictionary[Planner, CommitmentStates] = weakref.WeakKeyDictionary()
-_models_lock = threading.Lock()
+_current: CommitmentStates | None = None
+_current_lock = threading.Lock()
 
 
 def states_of(planner: Planner, now: datetime) -> CommitmentStates:
     """The read model of ``planner``, advanced to ``now``: built on first use (once, however many
-    threads ask at the same time), kept while the planner lives."""
-    with _models_lock:
-        model = _models.get(planner)
-        if model is None:
-            model = CommitmentStates(planner, now)
-            _models[planner] = model
+    threads ask at the same time). Only the model of the latest planner asked about is kept, so a
+    replaced planner (and its model) is freed as soon as the service lets go of it."""
+    global _current
+    with _current_lock:
+        model = _current
+        if model is None or model.planner is not planner:
+            model = _current = None  # let the old model go before building the new one
+            model = _current = CommitmentStates(planner, now)
     model.advance(now)
     return model
 
