@@ -35,7 +35,7 @@ from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
 from deadlinewatch.domain.windows import Window
 from deadlinewatch.domain.wording import describe_deadline, relative_to_now
 from deadlinewatch.durations import Duration
-from deadlinewatch.services.context import commitment_context
+from deadlinewatch.services.context import commitment_brief
 from deadlinewatch.services.report import CommitmentState
 
 __all__ = ["CommitmentStates", "Page", "Row", "SnapshotCache", "states_of"]
@@ -262,7 +262,7 @@ class CommitmentStates:
             if not row.status.is_terminal:
                 relative = relative_to_now(window.due, now, row.overdue_from)
         else:
-            words = commitment_context(planner, commitment.id, now)["deadline_words"]
+            words = commitment_brief(planner, commitment.id, now).deadline_words
         last = row.last
         return CommitmentState(
             id=commitment.id,
