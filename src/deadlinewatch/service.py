@@ -480,3 +480,7 @@ class ServiceRuntime:
             "decided_total": float(self._service.planning.decided),
             "in_flight": float(dispatcher.in_flight if dispatcher else 0),
         }
+
+    def delivering(self) -> bool:
+        dispatcher = self._service.dispatcher
+        return dispatcher is not None and dispatcher.in_flight > 0

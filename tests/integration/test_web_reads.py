@@ -349,3 +349,56 @@ def test_read_gate_bounds_reads_in_progress_and_never_holds_healthz() -> None:
 
     asyncio.run(scenario())
     assert most == 2
+
+
+def test_read_gate_holds_reads_while_deliveries_are_in_progress() -> None:
+    import asyncio
+
+    import httpx
+
+    from deadlinewatch.web.readgate import ReadGate
+
+    delivering = [True]
+    served: list[str] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert callable(send)
+        served.append(str(scope["path"]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def scenario() -> None:
+        gate = ReadGate(app, busy=lambda: delivering[0], max_wait=60.0, poll=0.01)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=gate)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            read = asyncio.create_task(client.get("/metrics"))
+            health = await asyncio.wait_for(client.get("/healthz"), 30)
+            assert health.status_code == 200
+            await asyncio.sleep(0.05)
+            assert served == ["/healthz"]  # the read is still waiting for the deliveries
+            delivering[0] = False
+            assert (await asyncio.wait_for(read, 30)).status_code == 200
+        assert served == ["/healthz", "/metrics"]
+
+    asyncio.run(scenario())
+
+
+def test_read_gate_never_starves_readers() -> None:
+    import asyncio
+
+    import httpx
+
+    from deadlinewatch.web.readgate import ReadGate
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert callable(send)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def scenario() -> int:
+        gate = ReadGate(app, busy=lambda: True, max_wait=0.05, poll=0.01)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=gate)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return (await asyncio.wait_for(client.get("/"), 30)).status_code
+
+    assert asyncio.run(scenario()) == 200

@@ -54,6 +54,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
 
 _HEALTHY = b'{"status":"ok"}'
 READS_AT_ONCE = 2  # HTTP reads in progress at once (see readgate.py); measured in bench_read_load.py
+READ_WAIT_SECONDS = 2.0  # the longest a read waits for deliveries in progress to finish
 # Not a possible token_urlsafe output (those have no '.'), so splitting on it finds only the slots.
 _NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
 
@@ -156,5 +157,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     # and more are compressed in a worker thread (zlib lets go of the GIL), not on the event loop.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     # Outermost of all: reads beyond the gate's limit wait before any work is done for them.
-    app.add_middleware(ReadGate, limit=READS_AT_ONCE)
+    app.add_middleware(ReadGate, limit=READS_AT_ONCE, busy=runtime.delivering, max_wait=READ_WAIT_SECONDS)
     return app

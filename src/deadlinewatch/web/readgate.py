@@ -7,6 +7,9 @@ gate, requests beyond ``limit`` wait on a semaphore — which costs nothing — 
 competes with at most ``limit`` requests however many clients there are. Readers see the cost as
 queueing (latency grows with the number of clients); deliveries do not.
 
+While the service is delivering (``busy()``: rows claimed and not finished), a read waits before
+it starts — for at most ``max_wait`` seconds, so readers are late during a burst, never starved.
+
 ``/healthz`` never waits (a health check must not queue behind reads), and writes are not gated
 (they are rare and their handlers are owned elsewhere).
 """
@@ -14,6 +17,7 @@ queueing (latency grows with the number of clients); deliveries do not.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,15 +27,30 @@ _UNGATED = frozenset({"/healthz"})
 
 
 class ReadGate:
-    def __init__(self, app: ASGIApp, limit: int = 2) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = 2,
+        busy: Callable[[], bool] | None = None,
+        max_wait: float = 2.0,
+        poll: float = 0.05,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.busy = busy
+        self.max_wait = max_wait
+        self.poll = poll
         self._gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] in _UNGATED:
             await self.app(scope, receive, send)
             return
+        if self.busy is not None:
+            for _ in range(max(1, round(self.max_wait / self.poll))):
+                if not self.busy():
+                    break
+                await asyncio.sleep(self.poll)
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:  # one per serving loop (tests make several)
             self._gate = (loop, asyncio.Semaphore(self.limit))

@@ -63,6 +63,10 @@ class Runtime(Protocol):
         prefix get it; a ``_total`` suffix makes a counter."""
         ...
 
+    def delivering(self) -> bool:
+        """Whether deliveries are in progress (HTTP reads then wait a little: deliveries first)."""
+        ...
+
 
 @dataclass
 class StaticRuntime:
@@ -120,3 +124,6 @@ class StaticRuntime:
 
     def metrics(self) -> Mapping[str, float]:
         return dict(self.extra_metrics)
+
+    def delivering(self) -> bool:
+        return False
