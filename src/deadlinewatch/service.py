@@ -482,5 +482,6 @@ class ServiceRuntime:
         }
 
     def delivering(self) -> bool:
+        """A tick is deciding (and recording) what is due, or claimed rows are being sent."""
         dispatcher = self._service.dispatcher
-        return dispatcher is not None and dispatcher.in_flight > 0
+        return self._service._plan_lock.locked() or (dispatcher is not None and dispatcher.in_flight > 0)

@@ -64,7 +64,8 @@ class Runtime(Protocol):
         ...
 
     def delivering(self) -> bool:
-        """Whether deliveries are in progress (HTTP reads then wait a little: deliveries first)."""
+        """Whether what is due is being decided or sent (HTTP reads then wait a little: deliveries
+        first)."""
         ...
 
 
