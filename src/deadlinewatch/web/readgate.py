@@ -10,8 +10,9 @@ queueing (latency grows with the number of clients); deliveries do not.
 While the service is delivering (``busy()``: rows claimed and not finished), a read waits before
 it starts — for at most ``max_wait`` seconds, so readers are late during a burst, never starved.
 
-``/healthz`` never waits (a health check must not queue behind reads), and writes are not gated
-(they are rare and their handlers are owned elsewhere).
+``/healthz`` and ``/readyz`` never wait (a health or readiness probe must not queue behind reads
+or time out during a burst), and writes are not gated (they are rare and their handlers are
+owned elsewhere).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["ReadGate"]
 
-_UNGATED = frozenset({"/healthz"})
+_UNGATED = frozenset({"/healthz", "/readyz"})
 
 
 class ReadGate:
