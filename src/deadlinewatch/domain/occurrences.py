@@ -39,9 +39,7 @@ class Grid:
 
     __slots__ = ("_average", "_cache", "_tz", "base_local", "every", "first", "zone")
 
-    def __init__(
-        self, base_local: datetime, zone_name: str, every: Duration | None, first: int = 0
-    ) -> None:
+    def __init__(self, base_local: datetime, zone_name: str, every: Duration | None, first: int = 0) -> None:
         self.base_local = base_local
         self.zone = zone_name
         self.every = every
