@@ -294,3 +294,36 @@ def test_a_held_digest_is_judged_empty_or_not_at_release(tmp_path: Path) -> None
     assert replay_lines(tmp_path, announced_late, "2016-01-01", "2016-01-10") == [
         digest("2016-01-04T12:00:00Z", [], ["late"]),
     ]
+
+
+def test_quiet_hours_and_digest_without_a_zone_use_the_top_level_timezone(tmp_path: Path) -> None:
+    # Top-level zone Asia/Tokyo (UTC+9, no DST). The digest's cron is Monday 09:00 Tokyo = Sunday
+    # 10 Jan 2016 00:00Z; quiet hours 08:00-12:00 Tokyo hold it until 12:00 Tokyo = 03:00Z. c (due
+    # by end of 12 Jan Tokyo = 12 Jan 15:00Z) is within the 7d horizon then.
+    text = config(
+        "Asia/Tokyo",
+        "{}",
+        "  - {id: c, title: C, due: 2016-01-12}",
+        '{name: desk, notify: [desk], events: [digest], quiet_hours: {start: "08:00", end: "12:00"}, '
+        'digest: {cron: "0 9 * * MON", horizon: 7d}}',
+    )
+    assert replay_lines(tmp_path, text, "2016-01-05", "2016-01-11") == [
+        digest("2016-01-11T03:00:00Z", [], ["c"])
+    ]
+
+
+def test_a_catch_up_reports_the_status_at_the_start(tmp_path: Path) -> None:
+    # Due by end of 10 Jan 2016 (UTC) = 11 Jan 00:00Z; fulfilled 10 Jan 12:00, reopened 25 Jan.
+    # Started 1 Feb: it is overdue now, so it gets its latest repeat (11 Jan + 3 × 7d = 1 Feb 00:00Z,
+    # at the start) and its escalation (21 Jan, when it was terminal), both at the start.
+    text = config(
+        "UTC",
+        "{remind_before: [1d], repeat_overdue_every: 7d, escalate_after: 10d}",
+        "  - id: c\n    title: C\n    due: 2016-01-10\n"
+        '    history: [{at: "2016-01-10T12:00", status: fulfilled}, {at: 2016-01-25, status: in_progress}]',
+    )
+    due = "2016-01-11T00:00:00Z"
+    assert replay_lines(tmp_path, text, "2016-02-01", "2016-02-03") == [
+        line("2016-02-01T00:00:00Z", "overdue", "c", due=due, repeat=3),
+        line("2016-02-01T00:00:00Z", "escalation", "c", due=due),
+    ]
