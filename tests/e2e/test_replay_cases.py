@@ -327,3 +327,21 @@ def test_a_catch_up_reports_the_status_at_the_start(tmp_path: Path) -> None:
         line("2016-02-01T00:00:00Z", "overdue", "c", due=due, repeat=3),
         line("2016-02-01T00:00:00Z", "escalation", "c", due=due),
     ]
+
+
+def test_dues_at_the_ends_of_the_calendar_do_not_crash(tmp_path: Path) -> None:
+    # Kiritimati is UTC+14: 9999-12-31T23:00 + 6h grace is a local time in year 10000, past the
+    # calendar: no overdue, no escalation. 0001-01-01T00:00 (LMT, -10:29:20) has no reminders (they
+    # fall before year 1) and is long overdue at the start: its latest repeat and its escalation.
+    # Repeat 0 = 0001-01-01T16:29:20Z; the start is 735,963 days later, 16:29:20 short of day
+    # 735,963: the latest repeat is floor(735,962.31 / 7) = 105,137.
+    text = config(
+        "Pacific/Kiritimati",
+        "{grace: 6h, escalate_after: PT30H}",
+        '  - {id: late, title: L, due: "9999-12-31T23:00"}\n  - {id: early, title: E, due: "0001-01-01T00:00"}',
+    )
+    due = "0001-01-01T10:29:20Z"
+    assert replay_lines(tmp_path, text, "2016-01-01", "2016-01-02") == [
+        line("2016-01-01T00:00:00Z", "overdue", "early", due=due, repeat=105137),
+        line("2016-01-01T00:00:00Z", "escalation", "early", due=due),
+    ]

@@ -1,7 +1,8 @@
 """Nominal wall-clock times and the instants they stand for.
 
 Every calendar computation happens on naive *nominal* local datetimes (as a person writes them);
-they become instants last, through :func:`to_instant` (zoneinfo, fold=0). Instants are aware UTC.
+they become instants last, through :func:`to_instant` (zoneinfo, fold=0; a local time read off an
+instant keeps its fold). Instants are aware UTC.
 
 Zone rules come only from the pinned ``tzdata`` package, never from the host's zone files
 (SPEC §2), so the same config gives the same instants on every machine. :func:`zone` is the one
@@ -55,8 +56,8 @@ def to_local(instant: datetime, zone_name: str) -> datetime:
 
 
 def format_utc(instant: datetime) -> str:
-    """``2016-08-01T06:00:00Z``."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2016-08-01T06:00:00Z`` (the year always four digits: ``0001-01-01T10:29:20Z``)."""
+    return instant.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_utc(text: str) -> datetime:

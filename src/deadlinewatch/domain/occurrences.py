@@ -35,11 +35,14 @@ class Grid:
     the calendar part of ``n × every`` moves the wall-clock time ``base_local``, then its time part
     is added as elapsed time. ``every`` None = only k = 0. Every instant is computed from the base,
     never from the previous one. ``base_local`` keeps its fold (a base read off an instant in a
-    repeated hour stays that instant). Computed instants are memoised."""
+    repeated hour stays that instant); None = past the calendar's end (year 9999), no occurrence.
+    Computed instants are memoised."""
 
     __slots__ = ("_average", "_cache", "_tz", "base_local", "every", "first", "zone")
 
-    def __init__(self, base_local: datetime, zone_name: str, every: Duration | None, first: int = 0) -> None:
+    def __init__(
+        self, base_local: datetime | None, zone_name: str, every: Duration | None, first: int = 0
+    ) -> None:
         self.base_local = base_local
         self.zone = zone_name
         self.every = every
@@ -58,6 +61,8 @@ class Grid:
             return cached
         every = self.every
         local = self.base_local
+        if local is None:
+            raise OverflowError("past the end of the calendar")
         extra = timedelta(0)
         n = k + self.first
         if n and every is not None:
@@ -70,8 +75,8 @@ class Grid:
 
     def last_at_or_before(self, instant: datetime) -> int:
         """The largest k with ``at(k) <= instant``, or -1."""
-        first = self.at(0)
-        if first > instant:
+        first = self.safe_at(0)
+        if first is None or first > instant:
             return _NEVER
         if self.every is None:
             return 0
@@ -127,7 +132,8 @@ class CommitmentSchedule:
         """Whether an ``overdue`` of the deadline in force at ``instant`` is due by then."""
         for version in reversed(self._versions):
             if version.known_from is None or version.known_from <= instant:
-                return version.overdue.at(0) <= instant
+                first = version.overdue.safe_at(0)
+                return first is not None and first <= instant
         return False
 
     def next_after(self, instant: datetime) -> datetime | None:
@@ -161,6 +167,16 @@ def _grid_between(
         yield Occurrence(kind, instant, instant, fields(k))
 
 
+def _wall_clock(duration: Duration, local: datetime | None, zone_name: str) -> datetime | None:
+    """``duration.wall_clock(local)``, or None past the end of the calendar."""
+    if local is None:
+        return None
+    try:
+        return duration.wall_clock(local, zone_name)
+    except OverflowError:
+        return None
+
+
 class _VersionSchedule:
     def __init__(
         self, version: DeadlineVersion, until: datetime | None, policy: Policy, announced: datetime | None
@@ -173,7 +189,10 @@ class _VersionSchedule:
         early_floor = max((t for t in (version.known_from, announced) if t is not None), default=None)
         self.early: list[Occurrence] = []
         for before in policy.remind_before:
-            instant = before.apply(window.due_local, window.zone, -1)
+            try:
+                instant = before.apply(window.due_local, window.zone, -1)
+            except OverflowError:  # before year 1: never
+                continue
             self.early.append(
                 Occurrence(EventKind.REMINDER, instant, instant, {"due": due_text, "before": before.text})
             )
@@ -191,11 +210,11 @@ class _VersionSchedule:
         )
         # Repeat 0 is due + grace; repeat k and the escalation are counted on the wall clock of
         # repeat 0 (a grace with an hours part is elapsed time, applied before the calendar steps).
-        base_local = policy.grace.wall_clock(window.due_local, window.zone)
+        base_local = _wall_clock(policy.grace, window.due_local, window.zone)
         self.overdue = Grid(base_local, window.zone, policy.repeat_overdue_every)
         self.escalation: Grid | None = None
         if policy.escalate_after is not None:
-            esc_local = policy.escalate_after.wall_clock(base_local, window.zone)
+            esc_local = _wall_clock(policy.escalate_after, base_local, window.zone)
             self.escalation = Grid(esc_local, window.zone, None)
         self._due_text = due_text
 
