@@ -176,7 +176,7 @@ def test_repeat_k_is_k_times_every_after_repeat_0_on_its_wall_clock(
     start = repeat0 - timedelta(seconds=1)
     end = max(expected_k, escalation)
     got = list(schedule.between(start, end))
-    overdue = {o.fields["repeat"]: o.instant for o in got if o.kind is EventKind.OVERDUE}
+    overdue = {o.data.repeat: o.instant for o in got if o.kind is EventKind.OVERDUE}
     assert overdue[0] == repeat0
     assert overdue[k] == expected_k
     assert sorted(overdue) == list(range(len(overdue)))
@@ -203,9 +203,9 @@ def test_review_n_is_announced_plus_n_times_review_every(
     reviews = [
         o for o in schedule.between(announced - timedelta(seconds=1), plus(announced_local, name, every, 14))
     ]
-    assert [o.fields["n"] for o in reviews] == list(range(1, 15))
+    assert [o.data.n for o in reviews] == list(range(1, 15))
     for review in reviews:
-        n = review.fields["n"]
+        n = review.data.n
         assert isinstance(n, int)
         assert review.instant == plus(announced_local, name, every, n), n
 
