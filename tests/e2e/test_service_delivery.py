@@ -183,19 +183,22 @@ def test_hostile_title_arrives_escaped_in_slack_and_email(
 ) -> None:
     handler = TimedSmtpHandler()
     with smtp_server(handler) as smtp:
-        due = whole_second(utc_now()) + timedelta(seconds=4)
         config = tmp_path / "config"
-        document = _config(slack, smtp.port, [commitment("hostile", due, title=HOSTILE)])
+        document = _config(slack, smtp.port, [])
         document["channels"] = {k: v for k, v in document["channels"].items() if k != "slack-b"}
         document["subscriptions"][0]["notify"] = ["slack-a", "mail"]
         write_config(config, document)
         service = ServiceProcess.start(tmp_path, config, sqlite_url)
         services.append(service)
         service.wait_ready()
+        # The commitment comes by a reload once the service runs (its reminder 3 s before the due
+        # must still be ahead, however slow the start).
+        due = whole_second(utc_now()) + timedelta(seconds=10)
+        write_config(config, {"commitments": [commitment("hostile", due, title=HOSTILE)]}, name="c.yaml")
         # reminder + overdue on both channels
         wait_until(
             lambda: len(slack.arrivals()) >= 2 and len(handler.messages) >= 2,
-            30,
+            60,
             "the reminder and the overdue on Slack and email",
             on_fail=service.describe,
         )
