@@ -386,7 +386,10 @@ def test_later_notifications_about_a_commitment_go_in_its_thread(
     assert parent is not None
     by_subject = {body["text"].count("Release of detainees") > 0: body for body in later}
     assert by_subject[True].get("thread_ts") == parent
+    # An overdue in a thread is broadcast to the channel too, or nobody there would be alerted.
+    assert by_subject[True].get("reply_broadcast") in (True, "true", "1")
     assert "thread_ts" not in by_subject[False]
+    assert "reply_broadcast" not in first
     assert store.slack_thread("slack", "other") not in (None, parent)
 
 
