@@ -150,6 +150,7 @@ class Service:
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
+        self._loop = loop  # the planning worker calls back into it with call_soon_threadsafe only
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
@@ -186,8 +187,6 @@ class Service:
 
             def recorded() -> None:  # runs on the planning worker
                 loop.call_soon_threadsafe(self._wake_dispatcher)
-
-            self._loop = loop
 
             self.planning.on_recorded = recorded
             self.wakeups.start()
