@@ -31,6 +31,8 @@ from deadlinewatch.services.planning import PlanningService
 from deadlinewatch.services.polling import SourcePoller, jitter_for
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, Store
+from deadlinewatch.telemetry import ServiceTelemetry, config_digest
+from deadlinewatch.web.calendar import record_versions
 
 log = logging.getLogger("deadlinewatch.service")
 DRAIN_SECONDS = 7.0
@@ -79,6 +81,8 @@ class Service:
         self._http_client: Any = None
         self.dispatcher: Dispatcher | None = None
         self.poller: SourcePoller | None = None
+        self.telemetry = ServiceTelemetry()
+        self.telemetry.watch_scheduler(lambda: (self.wakeups.next_wakeup, self.wakeups.last_lag))
 
     # --- the runtime view used by the web app -------------------------------------------------
 
@@ -114,6 +118,8 @@ class Service:
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
             await asyncio.to_thread(self._install, self.config)
+            digest = await asyncio.to_thread(config_digest, self.config.files)
+            self.telemetry.config_loaded(digest, utc_now())
             self._channel_set = build_channels(self.config, self._session)
             self._announce()
             self.dispatcher = Dispatcher(
@@ -126,6 +132,7 @@ class Service:
                 on_channel_failing=self._channel_failing,
                 lease_seconds=lease_seconds(),
                 actions=bool(self.http_listen and os.environ.get("SLACK_SIGNING_SECRET")),
+                telemetry=self.telemetry,
             )
             self.poller = SourcePoller(
                 self.store,
@@ -214,6 +221,7 @@ class Service:
                     self.wakeups.wake_at(now + timedelta(seconds=PLAN_RETRY_SECONDS), now)
                 return
             self.counters["plan_ticks_total"] += 1
+            self.telemetry.plan_ticks.inc()
             if self.dispatcher is not None:
                 self.dispatcher.wake()
             if not self._stop.is_set():
@@ -250,6 +258,11 @@ class Service:
 
     def _install(self, config: LoadedConfig) -> None:
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
+        if self.leadership.is_leader:  # calendar SEQUENCE: dues that moved with this config
+            try:
+                record_versions(self.store, self.planning.view(), utc_now())
+            except Exception:
+                log.exception("could not record the calendar versions")
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)
@@ -286,6 +299,7 @@ class Service:
         async def poll() -> None:
             if self.poller is not None and self.leadership.is_leader:
                 report = await self.poller.poll(source)
+                self.telemetry.source_polled(source.id, report.outcome.value, report.ok, utc_now())
                 log.debug("polled %s: %s", source.id, report)
 
         return poll
@@ -297,6 +311,7 @@ class Service:
         ``config_error`` (once per distinct set of errors)."""
         result = await asyncio.to_thread(load_config, self.config_path, os.environ)
         self.counters["reloads_total"] += 1
+        self.telemetry.reloaded(ok=not result.errors and result.config is not None)
         if result.errors or result.config is None:
             messages = [str(e) for e in result.errors] or ["the config could not be loaded"]
             signature = hashlib.sha256("\n".join(messages).encode()).hexdigest()
@@ -311,6 +326,8 @@ class Service:
             return False
         self._last_config_error = None
         self.config = result.config
+        digest = await asyncio.to_thread(config_digest, result.config.files)
+        self.telemetry.config_loaded(digest, utc_now())
         async with self._plan_lock:
             await asyncio.to_thread(self._install, result.config)
         old = self._channel_set
@@ -414,3 +431,9 @@ class ServiceRuntime:
             "decided_total": float(self._service.planning.decided),
             "in_flight": float(dispatcher.in_flight if dispatcher else 0),
         }
+
+    def telemetry(self) -> ServiceTelemetry:
+        return self._service.telemetry
+
+    def is_leader(self) -> bool:
+        return self._service.leadership.is_leader

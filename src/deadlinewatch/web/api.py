@@ -139,6 +139,7 @@ def api_router(runtime: Runtime) -> APIRouter:
             raise HTTPException(
                 401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
+        request.state.principal = "api-token"  # for the access log
 
     write = [Depends(authorized)]
 

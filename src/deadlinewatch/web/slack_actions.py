@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from slack_sdk.signature import Clock, SignatureVerifier
 
@@ -24,6 +24,7 @@ from deadlinewatch.domain.localtime import format_utc, to_local
 from deadlinewatch.domain.model import Status, StatusChange
 from deadlinewatch.durations import parse_duration
 from deadlinewatch.web.runtime import Runtime
+from deadlinewatch.web.slack_replay import slack_once
 
 __all__ = ["slack_actions_router"]
 
@@ -86,7 +87,7 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
     handled = {ACTION_ACK, ACTION_SNOOZE_7D, ACTION_FULFILLED}
 
-    @router.post("/slack/actions")
+    @router.post("/slack/actions", dependencies=[Depends(slack_once(runtime))])
     async def slack_actions(request: Request) -> dict[str, Any]:
         secret = runtime.slack_signing_secret()
         if not secret:

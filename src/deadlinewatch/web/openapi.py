@@ -1,0 +1,158 @@
+"""The served OpenAPI schema (``/api/openapi.json``), made to tell the truth about what the app
+does beyond its route signatures: the bearer scheme and where it is needed, the JSON bodies the
+write endpoints read themselves, every error code with its shape, and the media types of
+``/metrics``, ``/calendar.ics`` and ``/``.
+
+Applied once to the schema FastAPI generates (:func:`describe_openapi`); routes stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from deadlinewatch.web.api import AckBody, SnoozeBody, StatusBody
+
+__all__ = ["describe_openapi"]
+
+_REF = "#/components/schemas/{model}"
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_INVALID = {"$ref": "#/components/schemas/InvalidField"}
+_BODIES = {
+    "/api/commitments/{commitment_id}/status": ("StatusBody", True),
+    "/api/commitments/{commitment_id}/ack": ("AckBody", False),
+    "/api/commitments/{commitment_id}/snooze": ("SnoozeBody", True),
+}
+_TEXT = {
+    "/metrics": ("text/plain; version=0.0.4; charset=utf-8", "Prometheus text exposition format"),
+    "/calendar.ics": ("text/calendar", "RFC 5545 iCalendar: every known deadline window"),
+    "/": ("text/html", "the dashboard"),
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ERROR, description)
+
+
+def _components(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for model in (StatusBody, AckBody, SnoozeBody):
+        body = model.model_json_schema(by_alias=True, ref_template=_REF)
+        schemas.update(body.pop("$defs", {}))
+        schemas[model.__name__] = body
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string", "description": "what went wrong and what to do"}},
+    }
+    schemas["InvalidField"] = {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {
+            "detail": {
+                "type": "object",
+                "required": ["message", "field"],
+                "properties": {
+                    "message": {"type": "string", "description": "FIELD: what is wrong with it"},
+                    "field": {"type": "string", "description": "the field's path, or (body)/(request)"},
+                },
+            }
+        },
+    }
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    components["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "DEADLINEWATCH_API_TOKEN for writes; DEADLINEWATCH_READ_TOKEN (or the write "
+            "token) for reads when a read token is set",
+        },
+        "slackSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Slack-Signature",
+            "description": "Slack's v0 signature of X-Slack-Request-Timestamp and the body "
+            "(SLACK_SIGNING_SECRET)",
+        },
+    }
+
+
+def _describe(path: str, method: str, operation: dict[str, Any], read_token: bool) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    if path not in ("/healthz", "/readyz"):
+        responses["400"] = _error("the Host header names a host this service does not answer to")
+    if method == "post":
+        responses["413"] = _error("the request body is larger than the limit")
+    if path in _TEXT:
+        media, description = _TEXT[path]
+        ok = responses.setdefault("200", {"description": "OK"})
+        ok["content"] = {media: {"schema": {"type": "string"}}}
+        ok["description"] = description
+    if path == "/readyz":
+        responses["503"] = _json({"type": "object"}, "not ready: the body names the failing checks")
+    if path in ("/", "/calendar.ics") or path.startswith("/api/"):
+        responses["503"] = _error("no config loaded yet, or the database does not answer")
+    if path.startswith("/api/") and method == "get":
+        if read_token:
+            operation["security"] = [{"bearer": []}]
+            responses["401"] = _error("missing or wrong bearer token (DEADLINEWATCH_READ_TOKEN)")
+        if operation.get("parameters"):
+            responses["422"] = _json(_INVALID, "a query or path value is invalid (the field is named)")
+    if path in ("/", "/calendar.ics") and read_token:
+        operation["security"] = [{"bearer": []}]
+        responses["401"] = _error("missing or wrong bearer token (DEADLINEWATCH_READ_TOKEN)")
+    if path in _BODIES:
+        model, required = _BODIES[path]
+        operation["security"] = [{"bearer": []}]
+        operation["requestBody"] = {
+            "required": required,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model)}}},
+        }
+        responses["401"] = _error("missing or wrong bearer token (DEADLINEWATCH_API_TOKEN)")
+        responses["403"] = _error("the write API is off: DEADLINEWATCH_API_TOKEN is not set")
+        responses["404"] = _error("no commitment with this id in the config")
+        responses["422"] = _json(_INVALID, "the body or a value in it is invalid (the field is named)")
+    if path == "/api/commitments/{commitment_id}":
+        responses["404"] = _error("no commitment with this id in the config")
+    if path == "/slack/actions":
+        operation["security"] = [{"slackSignature": []}]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["payload"],
+                        "properties": {"payload": {"type": "string", "description": "Slack's JSON payload"}},
+                    }
+                }
+            },
+        }
+        responses["400"] = _error("not a Slack interactivity form, or a wrong Host header")
+        responses["401"] = _error("invalid or expired Slack signature")
+        responses["403"] = _error("Slack actions are off: SLACK_SIGNING_SECRET is not set")
+
+
+def describe_openapi(app: FastAPI, read_token: bool = False) -> None:
+    """Replace ``app.openapi`` with the described schema (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            _components(schema)
+            for path, operations in schema.get("paths", {}).items():
+                for method, operation in operations.items():
+                    _describe(path, method, operation, read_token)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
