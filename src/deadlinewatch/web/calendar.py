@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 VERSIONS_KEY = "calendar_versions"
-REFRESH = timedelta(hours=1)
+REFRESH = timedelta(hours=1)  # also X-PUBLISHED-TTL, written as PT1H
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _MIDNIGHT = datetime.min.time()
@@ -191,7 +191,7 @@ def render_ics(planner: Planner, now: datetime, identity: CalendarIdentity | Non
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "deadlinewatch")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", "PT1H")
     for commitment in planner.watchlist.commitments.values():
         window = planner.deadlines[commitment.id].window_at(now)
         if window is not None:
