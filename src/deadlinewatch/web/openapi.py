@@ -40,12 +40,43 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ERROR, description)
 
 
+# The formats the write routes parse (dates also must exist and lie in years 1000-4999).
+_WHEN = (
+    r"^\s*([Nn][Oo][Ww]|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)\s*$"
+)
+_PATTERNS = {
+    ("StatusBody", "at"): (_WHEN, "now, a date (2016-08-31) or a date and time (2016-08-31T10:00[Z|+02:00])"),
+    ("StatusBody", "url"): (r"^\s*[Hh][Tt][Tt][Pp][Ss]?://\S+\s*$", "an http(s) URL"),
+    ("SnoozeBody", "until"): (_WHEN, "a date (2016-08-31) or a date and time, on the commitment's clock"),
+    ("SnoozeBody", "for"): (
+        r"^\s*([0-9]{1,6}(s|m|h|d|w|mo|y)|P.+)\s*$",
+        "a duration: 45s, 90m, 12h, 14d, 2w, 6mo, 1y or ISO 8601 (P14D)",
+    ),
+}
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _constrain(name: str, body: dict[str, Any]) -> None:
+    """Write the formats the route checks into the body's JSON schema (pydantic knows only the
+    types): every text refuses control characters, dates and durations have their patterns."""
+    for field, spec in body.get("properties", {}).items():
+        for branch in spec.get("anyOf", [spec]):
+            if branch.get("type") != "string":
+                continue
+            pattern, description = _PATTERNS.get((name, field), (_NO_CONTROL, None))
+            branch["pattern"] = pattern
+            if description:
+                spec["description"] = description
+
+
 def _components(schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for model in (StatusBody, AckBody, SnoozeBody):
         body = model.model_json_schema(by_alias=True, ref_template=_REF)
         schemas.update(body.pop("$defs", {}))
+        _constrain(model.__name__, body)
         schemas[model.__name__] = body
     schemas["Error"] = {
         "type": "object",
