@@ -356,9 +356,13 @@ class Service:
         import uvicorn
 
         from deadlinewatch.web.app import create_app
+        from deadlinewatch.web.settings import http_settings
 
         host, _, port = self.http_listen.rpartition(":")
-        app = create_app(ServiceRuntime(self))
+        settings = http_settings(
+            self.http_listen, self.config.http_allowed_hosts, self.config.http_max_body_bytes, os.environ
+        )
+        app = create_app(ServiceRuntime(self), settings)
         config = uvicorn.Config(
             app, host=host or "127.0.0.1", port=int(port), log_level="warning", lifespan="off"
         )
