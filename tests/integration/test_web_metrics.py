@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from test_web_support import NOW, SIGNING_SECRET, TOKEN, client_for, make_runtime
 
+from deadlinewatch.domain.events import Reminder
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.services.dispatch import failing_state_key
@@ -50,7 +51,7 @@ def _ledger(store: Store) -> None:
         ("syria-elections", "slack", NOW - timedelta(minutes=10)),
         ("syria-detainee-releases", "console", NOW + timedelta(days=1)),
     ):
-        notice = Notice("desk", (channel,), EventKind.REMINDER, subject, send_at, send_at, {})
+        notice = Notice("desk", (channel,), EventKind.REMINDER, subject, send_at, send_at, Reminder("2016-09-30T00:00:00Z", "30d"))
         store.insert_notifications(new_notifications(notice), now=NOW)
     claimed = store.claim_due(NOW, 10, 60, "owner")
     [slack] = [r for r in claimed if r.channel == "slack"]

@@ -96,4 +96,7 @@ def test_what_the_schema_declares(tmp_path: Path) -> None:
     assert set(paths["/calendar.ics"]["get"]["responses"]["200"]["content"]) == {"text/calendar"}
     assert paths["/api/commitments"]["get"]["security"] == [{"bearer": []}]  # a read token is set
     assert "/calendar/{token}.ics" not in paths  # the secret URL is not advertised
+    writes = [op for path, ops in paths.items() for method, op in ops.items() if method == "post" and path.startswith("/api/")]
+    assert len(writes) >= 5
+    assert all("requestBody" in op and op["security"] == [{"bearer": []}] for op in writes)
     assert hashlib.sha256(client.get("/api/openapi.json").content).digest()  # stable, served twice

@@ -15,7 +15,7 @@ from test_web_slack import _payload, _signed
 from test_web_support import TOKEN, client_for, make_runtime
 
 from deadlinewatch.config.loader import load_config
-from deadlinewatch.delivery.rendering import ACTION_ACK
+from deadlinewatch.delivery.rendering import ACTION_ACK, ACTION_SNOOZE_7D
 from deadlinewatch.storage import Store, create_db_engine, migrate
 from deadlinewatch.web.app import create_app
 from deadlinewatch.web.runtime import StaticRuntime
@@ -161,17 +161,15 @@ def test_a_replayed_slack_request_records_nothing(
     caplog.set_level(logging.INFO, logger="deadlinewatch.access")
     body, headers = _signed(_payload(ACTION_ACK))
     first = client.post("/slack/actions", content=body, headers=headers)
-    assert first.json()["text"].startswith("Acknowledged")
+    assert first.json()["text"].startswith("syria-draft-constitution acknowledged")
     again = client.post("/slack/actions", content=body, headers=headers)
     assert again.status_code == 200
     assert again.json()["text"] == "That button press was already recorded; nothing was recorded again."
     assert len(store.acks("syria-draft-constitution")) == 1
     # another press (another signature) is acted on
-    other_body, other_headers = _signed({**_payload(ACTION_ACK), "trigger_id": "2"})
-    assert client.post("/slack/actions", content=other_body, headers=other_headers).json()["text"].startswith(
-        "Acknowledged"
-    )
-    assert len(store.acks("syria-draft-constitution")) == 2
+    other_body, other_headers = _signed(_payload(ACTION_SNOOZE_7D))
+    assert "already recorded" not in client.post("/slack/actions", content=other_body, headers=other_headers).text
+    assert len(store.snoozes("syria-draft-constitution")) == 1
     lines = [r.getMessage() for r in caplog.records if r.name == "deadlinewatch.access"]
     assert lines[0] == "POST /slack/actions 200 by slack:U123 (analyst.jo) from testclient"
 
