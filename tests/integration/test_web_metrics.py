@@ -15,7 +15,7 @@ from deadlinewatch.domain.events import Reminder
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.services.dispatch import failing_state_key
-from deadlinewatch.storage import Store, new_notifications
+from deadlinewatch.storage import SourceState, Store, new_notifications
 from deadlinewatch.telemetry import ServiceTelemetry
 from deadlinewatch.web.runtime import StaticRuntime
 
@@ -58,6 +58,7 @@ def _ledger(store: Store) -> None:
     store.mark_failed(slack.id, "channel_not_found", NOW, owner="owner")
     store.set_state(failing_state_key("slack"), {"since": "x", "error": "channel_not_found"}, NOW)
     store.release_claims([r.id for r in claimed if r.channel != "slack"], "owner", NOW)
+    store.save_source_state(SourceState("un-news", consecutive_failures=4, failing=True, updated_at=NOW))
 
 
 def test_every_family_says_what_it_is(store: Store, tmp_path: Path) -> None:
@@ -95,6 +96,8 @@ def test_every_family_says_what_it_is(store: Store, tmp_path: Path) -> None:
     assert _value(samples, "deadlinewatch_outbox_oldest_due_age_seconds") == 600
     assert _value(samples, "deadlinewatch_channel_failing", channel="slack") == 1
     assert _value(samples, "deadlinewatch_channel_failing", channel="console") == 0
+    assert _value(samples, "deadlinewatch_source_failing", source="un-news") == 1
+    assert _value(samples, "deadlinewatch_source_consecutive_failures", source="un-news") == 4
     # the service's state and the commitments
     assert _value(samples, "deadlinewatch_config_loaded") == 1
     assert _value(samples, "deadlinewatch_scheduler_running") == 1

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 
 from deadlinewatch.storage.outbox import Repository
-from deadlinewatch.storage.tables import EngineStateRow, Notification, NotificationState
+from deadlinewatch.storage.tables import EngineStateRow, Notification, NotificationState, SourceStateRow
 
 __all__ = ["DEPLOYMENT_KEY", "ChannelLedger", "LedgerStats", "MonitoringQueries"]
 
 _state = EngineStateRow.__table__  # type: ignore[attr-defined]
+_source = SourceStateRow.__table__  # type: ignore[attr-defined]
 _n = Notification.__table__.c  # type: ignore[attr-defined]
 DEPLOYMENT_KEY = "deployment_id"
 _ONCE_PREFIX = "once:"
@@ -39,6 +40,8 @@ class LedgerStats:
     by_state: dict[NotificationState, int]
     by_channel: dict[str, ChannelLedger] = field(default_factory=dict)
     failing_channels: frozenset[str] = frozenset()
+    # source id -> consecutive failed polls (0: its last poll succeeded), failing flag
+    sources: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
     @property
     def oldest_due(self) -> datetime | None:
@@ -90,7 +93,13 @@ class MonitoringQueries(Repository):
             marked = frozenset(
                 str(key).removeprefix(failing_prefix) for key, value in connection.execute(failing) if value
             )
-        return LedgerStats(counts, channels, marked)
+            sources = {
+                str(row.source_id): (int(row.consecutive_failures), bool(row.failing))
+                for row in connection.execute(
+                    select(_source.c.source_id, _source.c.consecutive_failures, _source.c.failing)
+                )
+            }
+        return LedgerStats(counts, channels, marked, sources)
 
     # --- deployment id ---------------------------------------------------------------------------
 

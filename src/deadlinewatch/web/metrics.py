@@ -136,6 +136,21 @@ def _ledger(stats: LedgerStats, runtime: Runtime) -> Iterable[Metric]:
     for channel in sorted(stats.failing_channels | set(channels)):
         failing.add_metric([channel], channel in stats.failing_channels)
     yield failing
+    sources = GaugeMetricFamily(
+        PREFIX + "source_failing",
+        "1 for each status source marked failing (3 or more polls in a row failed)",
+        labels=["source"],
+    )
+    streaks = GaugeMetricFamily(
+        PREFIX + "source_consecutive_failures",
+        "Failed polls in a row of each status source (0 once a poll succeeds)",
+        labels=["source"],
+    )
+    for source, (failures, marked) in sorted(stats.sources.items()):
+        sources.add_metric([source], marked)
+        streaks.add_metric([source], failures)
+    yield sources
+    yield streaks
 
 
 def _commitments(runtime: Runtime) -> Iterable[Metric]:
