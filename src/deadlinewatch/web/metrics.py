@@ -9,7 +9,7 @@ Each app has its own :class:`CollectorRegistry` (tests build many apps in one pr
 - the service's state read at scrape time: leader, config loaded, scheduler running, commitments
   by status, and — from the leader only, so a sum over replicas is not multiplied — the ledger:
   rows by state, due and held rows and the oldest due row's age, rows waiting for a retry and
-  failed rows by channel, channels marked failing.
+  failed rows by channel, channels and sources marked failing.
 
 Database reads go through the app's :class:`DatabaseProbe`: a database that does not answer makes
 ``deadlinewatch_database_up`` 0 within the probe timeout and leaves the ledger gauges out, so a
@@ -178,6 +178,15 @@ def _commitments(runtime: Runtime) -> Iterable[Metric]:
     )
 
 
+# HELP of the service's own extra samples (``Runtime.metrics()``); others get a generic one.
+_EXTRA_HELP = {
+    "deadlinewatch_in_flight": "Notifications claimed by this process and not finished yet",
+    "deadlinewatch_decided": "Notifications decided (written to the ledger) by this process's planner",
+    "deadlinewatch_reloads": "Config reloads attempted by this process (ok or not)",
+    "deadlinewatch_config_errors": "Distinct sets of config errors met by this process (each raised once)",
+}
+
+
 def _unescape(value: str) -> str:
     return value.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
 
@@ -198,7 +207,7 @@ def _extra(metrics: Mapping[str, float], taken: set[str]) -> Iterable[Metric]:
             continue
         family = families.get(family_name)
         if family is None:
-            help_text = f"{name.removeprefix(PREFIX)} reported by the service"
+            help_text = _EXTRA_HELP.get(family_name, f"{name.removeprefix(PREFIX)} reported by the service")
             family = (
                 CounterMetricFamily(family_name, help_text) if counter else GaugeMetricFamily(name, help_text)
             )
