@@ -8,22 +8,13 @@ not logged (``GET``, ``HEAD``, ``OPTIONS``). Logged on ``deadlinewatch.access``.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AccessLog", "set_principal"]
+__all__ = ["AccessLog"]
 
 log = logging.getLogger("deadlinewatch.access")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def set_principal(scope_or_state: Any, principal: str) -> None:
-    """Name who made the request (a ``Request``'s ``state`` or an ASGI scope)."""
-    if isinstance(scope_or_state, dict):
-        scope_or_state.setdefault("state", {})["principal"] = principal
-    else:
-        scope_or_state.principal = principal
 
 
 def _printable(text: str, limit: int = 200) -> str:
