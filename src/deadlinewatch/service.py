@@ -47,7 +47,6 @@ from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, Store
 from deadlinewatch.telemetry import ServiceTelemetry, config_digest
-from deadlinewatch.web.calendar import record_versions
 from deadlinewatch.web.runtime import Action
 
 log = logging.getLogger("deadlinewatch.service")
@@ -305,6 +304,8 @@ class Service:
     def _install(self, config: LoadedConfig) -> None:
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
         if self.leadership.is_leader:  # calendar SEQUENCE: dues that moved with this config
+            from deadlinewatch.web.calendar import record_versions  # icalendar: only when needed
+
             try:
                 record_versions(self.store, self.planning.view(), utc_now())
             except Exception:
