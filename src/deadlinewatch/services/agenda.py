@@ -1,0 +1,67 @@
+"""``deadlinewatch agenda`` and the dashboard's "Next 7 days": what will be sent in the coming days,
+in send order, each in its subscription's zone, quiet-hour holds shown as such.
+
+Pure: the situation, the ledger rows still waiting and ``now`` are arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from deadlinewatch.domain.notifications import Notice
+from deadlinewatch.domain.planning import Situation
+from deadlinewatch.services.upcoming import UpcomingNotice, look_ahead, upcoming_notice
+from deadlinewatch.services.zoned import ZonedInstant
+
+__all__ = ["Agenda", "build_agenda"]
+
+
+@dataclass(frozen=True)
+class Agenda:
+    start: ZonedInstant
+    end: ZonedInstant
+    subscription: str | None
+    entries: tuple[UpcomingNotice, ...]
+    truncated: int = 0  # entries left out beyond ``limit``
+
+
+def build_agenda(
+    situation: Situation,
+    now: datetime,
+    days: int,
+    *,
+    subscription: str | None = None,
+    waiting: Sequence[Notice] = (),
+    limit: int | None = None,
+) -> Agenda:
+    """Notifications sent in ``(now, now + days]``: the planner's decisions for that span, plus
+    ``waiting`` — notices already decided and recorded but not yet sent (held by quiet hours) —
+    once each. ``subscription`` keeps only that subscription's; ``limit`` caps the entries."""
+    end = now + timedelta(days=days)
+    if subscription is not None:
+        kept = tuple(s for s in situation.watchlist.subscriptions if s.name == subscription)
+        situation = dataclasses.replace(
+            situation, watchlist=dataclasses.replace(situation.watchlist, subscriptions=kept)
+        )
+    notices: dict[str, Notice] = {}
+    for notice in waiting:
+        if now < notice.send_at <= end and (subscription is None or notice.subscription == subscription):
+            notices.setdefault(notice.key(""), notice)
+    for notice in look_ahead(situation, now, end):
+        notices.setdefault(notice.key(""), notice)
+    ordered = sorted(notices.values(), key=Notice.sort_key)
+    truncated = 0
+    if limit is not None and len(ordered) > limit:
+        truncated = len(ordered) - limit
+        ordered = ordered[:limit]
+    zone = situation.watchlist.timezone
+    return Agenda(
+        start=ZonedInstant(now, zone),
+        end=ZonedInstant(end, zone),
+        subscription=subscription,
+        entries=tuple(upcoming_notice(situation.watchlist, n) for n in ordered),
+        truncated=truncated,
+    )
