@@ -105,6 +105,8 @@ def report_text(report: CommitmentReport) -> str:
         field("overdue from", f"{d.overdue_from.text()}   now: {state}")
     if d.announced is not None:
         field("announced", d.announced.text())
+    if d.next_review is not None:
+        field("next review", f"{d.next_review.text()}   (every review_every after announced)")
     if d.anchor is not None:
         lines += [
             f"  {'anchor':<14}{line}" if i == 0 else f"  {'':<14}{line}"

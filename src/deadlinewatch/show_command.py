@@ -14,12 +14,11 @@ from deadlinewatch import bootstrap
 from deadlinewatch.cli import EXIT_OK, CommandFailed, UsageError, dump_json
 from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
-from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.report_output import agenda_text, jsonable, report_text
-from deadlinewatch.services.agenda import build_agenda
+from deadlinewatch.services.agenda import build_agenda, waiting_notices
 from deadlinewatch.services.commitment_report import build_commitment_report
 from deadlinewatch.services.situation import situation_from_store
-from deadlinewatch.storage import NotificationState, Store
+from deadlinewatch.storage import Store
 from deadlinewatch.storage.readonly import open_read_only
 
 __all__ = ["cmd_agenda", "cmd_show"]
@@ -67,7 +66,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     url, store = _read_store(args, config)
     try:
         situation = situation_from_store(config.watchlist, store)[0]
-        waiting = _waiting(store) if store is not None else []
+        waiting = waiting_notices(store) if store is not None else []
     except SQLAlchemyError as exc:
         raise _unreadable(url, exc) from None
     agenda = build_agenda(situation, utc_now(), args.days, subscription=args.subscription, waiting=waiting)
@@ -105,15 +104,6 @@ def _unreadable(url: str, exc: BaseException) -> CommandFailed:
         f"cannot read database {bootstrap.redact_url(url)}: {reason} "
         "(is it a deadlinewatch database, reachable, and has `deadlinewatch run` created its schema?)"
     )
-
-
-def _waiting(store: Store) -> list[Notice]:
-    """Notices recorded but not sent yet (held by quiet hours, or queued), one per notice."""
-    notices: dict[str, Notice] = {}
-    for record in store.list_notifications(states=(NotificationState.PENDING,)):
-        notice = record.notice()
-        notices.setdefault(notice.key(""), notice)
-    return list(notices.values())
 
 
 def _suggestions(wanted: str, known: Iterable[str]) -> str:

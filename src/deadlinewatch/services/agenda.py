@@ -1,7 +1,8 @@
 """``deadlinewatch agenda`` and the dashboard's "Next 7 days": what will be sent in the coming days,
 in send order, each in its subscription's zone, quiet-hour holds shown as such.
 
-Pure: the situation, the ledger rows still waiting and ``now`` are arguments.
+:func:`build_agenda` is pure: the situation, the notices still waiting and ``now`` are arguments;
+:func:`waiting_notices` reads those from the ledger.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Situation
 from deadlinewatch.services.upcoming import UpcomingNotice, look_ahead, upcoming_notice
 from deadlinewatch.services.zoned import ZonedInstant
+from deadlinewatch.storage import NotificationState, Store
 
-__all__ = ["Agenda", "build_agenda"]
+__all__ = ["Agenda", "build_agenda", "waiting_notices"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,12 @@ def build_agenda(
         entries=tuple(upcoming_notice(situation.watchlist, n) for n in ordered),
         truncated=truncated,
     )
+
+
+def waiting_notices(store: Store) -> list[Notice]:
+    """Notices recorded but not sent yet (held by quiet hours, or queued), once each."""
+    notices: dict[str, Notice] = {}
+    for record in store.list_notifications(states=(NotificationState.PENDING,)):
+        notice = record.notice()
+        notices.setdefault(notice.key(""), notice)
+    return list(notices.values())

@@ -31,6 +31,7 @@ from deadlinewatch.domain.model import (
     StatusChange,
     Subscription,
 )
+from deadlinewatch.domain.occurrences import CommitmentSchedule
 from deadlinewatch.domain.planning import Planner, Situation, subscription_events
 from deadlinewatch.domain.watchlist import BUILTIN_POLICY, DEFAULT_POLICY, Watchlist
 from deadlinewatch.domain.windows import Window
@@ -52,6 +53,7 @@ __all__ = [
     "StatusEntry",
     "SubscriptionReport",
     "build_commitment_report",
+    "next_review",
     "written_due",
 ]
 
@@ -111,6 +113,7 @@ class DeadlineReport:
     announced: ZonedInstant | None
     anchor: AnchorReport | None
     versions: tuple[DeadlineVersionView, ...]
+    next_review: ZonedInstant | None  # open-ended forms: the next review (the commitment's own policy)
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,29 @@ def _deadline_report(
             )
             for v in deadline.versions
         ),
+        next_review=_zoned_or_none(next_review(planner, commitment.id, now), zone),
     )
+
+
+def _zoned_or_none(instant: datetime | None, zone: str) -> ZonedInstant | None:
+    return ZonedInstant(instant, zone) if instant is not None else None
+
+
+def next_review(planner: Planner, commitment_id: str, now: datetime) -> datetime | None:
+    """The next ``review`` of an open-ended commitment after ``now`` under its own policy (as
+    ``status`` reads it: no subscription), or ``None`` (not open-ended, no announced date, or
+    terminal now: reviews are suppressed while it stays so)."""
+    deadline = planner.deadlines[commitment_id]
+    if deadline.open_kind is None or planner.status_at(commitment_id, now).is_terminal:
+        return None
+    watchlist = planner.watchlist
+    commitment = watchlist.commitments[commitment_id]
+    announced_local = watchlist.announced_of(commitment)
+    if announced_local is None:
+        return None
+    announced = to_instant(announced_local, deadline.zone)
+    policy = watchlist.policy_for(None, commitment)
+    return CommitmentSchedule(deadline, policy, announced, announced_local).next_after(now)
 
 
 def _pending_words(planner: Planner, spec: DueSpec) -> str:
