@@ -204,7 +204,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         )
         errors.append(r.last_error)
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row, error in zip(rows, errors, strict=True):
+    for row, error in zip(rows if records else [], errors, strict=False):
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4]
         if error:
             line += f": {json.dumps(error[:300], ensure_ascii=False)}"
