@@ -17,6 +17,7 @@ from conftest import cli, write_config
 from deadlinewatch.bootstrap import open_store
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.storage import NewNotification
+from support.postgres import fresh_schema
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config"
@@ -267,3 +268,16 @@ def test_show_on_a_file_that_is_not_a_database_is_an_error_not_a_traceback(tmp_p
     assert "cannot read database" in result.stderr and "Traceback" not in result.stderr
     result = cli(tmp_path, "agenda", "--config", str(EXAMPLE), "--database", str(bogus))
     assert result.returncode == 1 and "not a database URL" in result.stderr
+
+
+@pytest.mark.postgres
+def test_show_and_agenda_read_postgresql_without_writing(tmp_path: Path) -> None:
+    config = _config(tmp_path / "config", _due_in_three_days_at_2330())
+    with fresh_schema("show") as database:
+        common = ("--config", str(config), "--database", database)
+        ok(tmp_path, "update", "old", "--status", "partial", "--note", "some of it", *common)
+        report = json.loads(ok(tmp_path, "show", "old", *common, "--format", "json"))
+        assert [(h["status"], h["origin"]) for h in report["history"]] == [("partial", "manual")]
+        assert report["database_found"] is True
+        agenda = json.loads(ok(tmp_path, "agenda", *common, "--format", "json"))
+        assert any(e["subject"] == "ceasefire" for e in agenda["entries"])

@@ -29,11 +29,15 @@ def open_read_only(url: str) -> Store | None:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={"options": "-c default_transaction_read_only=on"},
+        # Keep the URL's own libpq options (a search_path, say): connect_args would replace them.
+        given = parsed.query.get("options")
+        options = " ".join(
+            [
+                *([given] if isinstance(given, str) else list(given or ())),
+                "-c default_transaction_read_only=on",
+            ]
         )
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
         return Store(engine)
     database = parsed.database or ""
     if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
