@@ -5,6 +5,7 @@ Every instant is printed in the zone it belongs to, with UTC beside it."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -49,14 +50,22 @@ def _when(value: ZonedInstant | None) -> str:
     return value.text() if value is not None else "-"
 
 
-def _upcoming_line(entry: UpcomingNotice, *, with_subject: bool) -> str:
+def _channels(channels: Sequence[str], skipped: Sequence[str]) -> str:
+    """``console; not configured, nothing sent: syria-slack, desk-email``."""
+    ready = [c for c in channels if c not in skipped]
+    missing = [c for c in channels if c in skipped]
+    text = ", ".join(ready) or "no configured channel"
+    return text + (f"; not configured, nothing sent: {', '.join(missing)}" if missing else "")
+
+
+def _upcoming_line(entry: UpcomingNotice, *, with_subject: bool, skipped: Sequence[str] = ()) -> str:
     notice = entry.notice
     line = f"{entry.send_at.text()}  {notice.event.value:<16}"
     if with_subject:
         line += f"  {notice.subject or '(digest)'}"
     line += f"  {entry.detail}"
     if with_subject:
-        line += f"  -> {notice.subscription} [{', '.join(notice.channels)}]"
+        line += f"  -> {notice.subscription} [{_channels(notice.channels, skipped)}]"
     if entry.held_from is not None:
         line += f"  (quiet hours: due {entry.held_from.text()}, held until {entry.send_at.local_text})"
     return line
@@ -150,7 +159,9 @@ def report_text(report: CommitmentReport) -> str:
 
     lines += ["", "Subscriptions" + ("" if report.subscriptions else ": none matches this commitment")]
     for sub in report.subscriptions:
-        lines.append(f"  {sub.name} -> {', '.join(sub.channels)}   (times in {sub.zone})")
+        lines.append(
+            f"  {sub.name} -> {_channels(sub.channels, report.skipped_channels)}   (times in {sub.zone})"
+        )
         lines.append(f"    policy {sub.policy} (level: {sub.level.value}): {sub.reason}")
         for key in sub.keys:
             lines.append(f"      {key.name:<21}{key.value:<14}from {key.source}")
@@ -207,7 +218,8 @@ def agenda_text(agenda: Agenda) -> str:
     if not agenda.entries:
         lines.append("  nothing will be sent")
     for entry in agenda.entries:
-        lines.append(f"  {_upcoming_line(entry, with_subject=True)}")
+        lines.append(f"  {_upcoming_line(entry, with_subject=True, skipped=agenda.skipped_channels)}")
     held = sum(1 for e in agenda.entries if e.held_from is not None)
-    lines.append(f"{len(agenda.entries)} notifications, {held} held by quiet hours")
+    count = len(agenda.entries)
+    lines.append(f"{count} notification{'' if count == 1 else 's'}, {held} held by quiet hours")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         locate=config.locate,
         database=bootstrap.redact_url(url),
         database_found=store is not None,
+        skipped_channels=_skipped_channels(config),
         next_count=args.next,
     )
     if args.format == "json":
@@ -69,7 +70,14 @@ def cmd_agenda(args: argparse.Namespace) -> int:
         waiting = waiting_notices(store) if store is not None else []
     except SQLAlchemyError as exc:
         raise _unreadable(url, exc) from None
-    agenda = build_agenda(situation, utc_now(), args.days, subscription=args.subscription, waiting=waiting)
+    agenda = build_agenda(
+        situation,
+        utc_now(),
+        args.days,
+        subscription=args.subscription,
+        waiting=waiting,
+        skipped_channels=_skipped_channels(config),
+    )
     if args.format == "json":
         print(dump_json(jsonable(agenda)))
     else:
@@ -104,6 +112,11 @@ def _unreadable(url: str, exc: BaseException) -> CommandFailed:
         f"cannot read database {bootstrap.redact_url(url)}: {reason} "
         "(is it a deadlinewatch database, reachable, and has `deadlinewatch run` created its schema?)"
     )
+
+
+def _skipped_channels(config: LoadedConfig) -> list[str]:
+    """Channels whose credentials are not set: ``run`` skips them."""
+    return [name for name, channel in config.channels.items() if not channel.configured]
 
 
 def _suggestions(wanted: str, known: Iterable[str]) -> str:

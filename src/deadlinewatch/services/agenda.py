@@ -8,7 +8,7 @@ in send order, each in its subscription's zone, quiet-hour holds shown as such.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,7 @@ class Agenda:
     subscription: str | None
     entries: tuple[UpcomingNotice, ...]
     truncated: int = 0  # entries left out beyond ``limit``
+    skipped_channels: tuple[str, ...] = ()  # not configured: ``run`` sends nothing to them
 
 
 def build_agenda(
@@ -38,10 +39,12 @@ def build_agenda(
     subscription: str | None = None,
     waiting: Sequence[Notice] = (),
     limit: int | None = None,
+    skipped_channels: Collection[str] = (),
 ) -> Agenda:
     """Notifications sent in ``(now, now + days]``: the planner's decisions for that span, plus
     ``waiting`` — notices already decided and recorded but not yet sent (held by quiet hours) —
-    once each. ``subscription`` keeps only that subscription's; ``limit`` caps the entries."""
+    once each. ``subscription`` keeps only that subscription's; ``limit`` caps the entries;
+    ``skipped_channels`` (channels without credentials) are named so a reader knows."""
     end = now + timedelta(days=days)
     if subscription is not None:
         kept = tuple(s for s in situation.watchlist.subscriptions if s.name == subscription)
@@ -66,6 +69,7 @@ def build_agenda(
         subscription=subscription,
         entries=tuple(upcoming_notice(situation.watchlist, n) for n in ordered),
         truncated=truncated,
+        skipped_channels=tuple(sorted(skipped_channels)),
     )
 
 

@@ -210,6 +210,7 @@ class CommitmentReport:
     ledger: tuple[LedgerEntry, ...]
     database: str | None  # which database was read (redacted)
     database_found: bool  # False: it does not exist yet, nothing recorded
+    skipped_channels: tuple[str, ...] = ()  # not configured: ``run`` sends nothing to them
 
 
 def build_commitment_report(
@@ -221,6 +222,7 @@ def build_commitment_report(
     locate: Callable[..., str | None] = lambda *path: None,
     database: str | None = None,
     database_found: bool = False,
+    skipped_channels: Sequence[str] = (),
     next_count: int = 3,
 ) -> CommitmentReport:
     """The report on ``commitment_id`` (which must be in the situation's watchlist) as of ``now``.
@@ -265,6 +267,7 @@ def build_commitment_report(
         ledger=_ledger(ledger, watchlist, zone),
         database=database,
         database_found=database_found,
+        skipped_channels=tuple(sorted(skipped_channels)),
     )
 
 
