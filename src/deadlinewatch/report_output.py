@@ -169,7 +169,7 @@ def report_text(report: CommitmentReport) -> str:
             lines.append("    next:")
             lines += [f"      {_upcoming_line(e, with_subject=False)}" for e in sub.next_events]
         else:
-            lines.append(f"    next: nothing in the next ten years (status {report.status})")
+            lines.append(f"    next: none found ahead (status {report.status})")
 
     where = f" in {report.database}" if report.database else ""
     lines += ["", f"Ledger: {len(report.ledger)} rows{where}"]

@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 LOOK_AHEAD = timedelta(days=3653)  # how far ahead ``show`` looks for the next notifications
+LOOK_AHEAD_STEPS = 20_000  # and in at most this many planner steps
 
 
 class PolicyLevel(StrEnum):
@@ -514,7 +515,7 @@ def _subscriptions(
     ]
     upcoming: dict[str, list[UpcomingNotice]] = {s.name: [] for s in matching}
     if matching and next_count > 0:
-        notices = look_ahead(planner.situation, now, now + LOOK_AHEAD)
+        notices = look_ahead(planner.situation, now, now + LOOK_AHEAD, max_steps=LOOK_AHEAD_STEPS)
         wanted = (n for n in notices if n.subject == commitment.id and n.subscription in upcoming)
         for notice in islice(wanted, next_count * len(matching) * 4):
             bucket = upcoming[notice.subscription]

@@ -45,16 +45,22 @@ class UpcomingNotice:
         return self.notice.subject
 
 
-def look_ahead(situation: Situation, start: datetime, end: datetime) -> Iterator[Notice]:
+def look_ahead(
+    situation: Situation, start: datetime, end: datetime, *, max_steps: int | None = None
+) -> Iterator[Notice]:
     """Every notification a running service sends in ``(start, end]``, in send order, with the
     dispatcher's release check (a held occurrence whose commitment is terminal, acknowledged or
-    snoozed by then is dropped). Lazy: stop consuming to stop planning."""
+    snoozed by then is dropped). Lazy: stop consuming to stop planning. ``max_steps`` bounds the
+    planner's steps (a suppressed schedule, say hourly repeats of a terminal commitment, yields
+    nothing for many of them)."""
     planner = Planner(situation)
     held: list[tuple[tuple[datetime, str, str, int], int, Notice]] = []
     seen: set[str] = set()
     counter = 0
     now = start
-    while True:
+    steps = 0
+    while max_steps is None or steps < max_steps:
+        steps += 1
         candidates = [c for c in (planner.next_after(now), held[0][0][0] if held else None) if c is not None]
         if not candidates:
             return
