@@ -15,7 +15,9 @@ import pytest
 
 from conftest import cli, write_config
 from deadlinewatch.bootstrap import open_store
+from deadlinewatch.domain.events import Overdue
 from deadlinewatch.domain.model import EventKind
+from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.storage import NewNotification
 from support.postgres import fresh_schema
 
@@ -180,25 +182,28 @@ def _ledger_rows(database: str) -> None:
     assert store is not None
     now = datetime.now(UTC)
     rows = [
-        NewNotification(
-            key=f"k{i}",
-            subscription="night-shift" if i == 2 else "desk",
-            channel="out",
-            subject="old",
-            event=EventKind.OVERDUE,
-            occurred=now - timedelta(days=10 - i),
-            send_at=now - timedelta(days=10 - i),
-            payload={"fields": {"due": "2026-01-10T00:00:00Z", "repeat": i}},
+        NewNotification.from_notice(
+            Notice(
+                subscription="night-shift" if i == 2 else "desk",
+                channels=("out",),
+                event=EventKind.OVERDUE,
+                subject="old",
+                occurred=now - timedelta(days=10 - i),
+                send_at=now - timedelta(days=10 - i),
+                data=Overdue(due="2026-01-10T00:00:00Z", repeat=i),
+            ),
+            "out",
         )
         for i in range(4)
     ]
     store.insert_notifications(rows, now)
     claimed = {r.key: r for r in store.claim_due(now, 10, 60, "test")}
-    store.mark_sent(claimed["k1"].id, now, "test")
-    store.mark_retry(claimed["k2"].id, "timeout", now, now, "test")
+    k0, k1, k2, k3 = (row.key for row in rows)
+    store.mark_sent(claimed[k1].id, now, "test")
+    store.mark_retry(claimed[k2].id, "timeout", now, now, "test")
     store.mark_failed(store.claim_due(now, 10, 60, "test")[0].id, "channel_not_found", now, "test")
-    store.release_claims([claimed["k0"].id, claimed["k3"].id], "test", now)
-    store.mark_superseded(["k3"], now, "caught up")
+    store.release_claims([claimed[k0].id, claimed[k3].id], "test", now)
+    store.mark_superseded([k3], now, "caught up")
     store.engine.dispose()
 
 

@@ -77,6 +77,9 @@ def waiting_notices(store: Store) -> list[Notice]:
     """Notices recorded but not sent yet (held by quiet hours, or queued), once each."""
     notices: dict[str, Notice] = {}
     for record in store.list_notifications(states=(NotificationState.PENDING,)):
-        notice = record.notice()
+        try:
+            notice = record.notice()
+        except ValueError:  # a payload another version of the program wrote: it cannot be shown
+            continue
         notices.setdefault(notice.key(""), notice)
     return list(notices.values())

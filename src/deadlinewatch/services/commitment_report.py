@@ -640,7 +640,6 @@ def _ledger(
     entries: list[LedgerEntry] = []
     for record in sorted(records, key=lambda r: (r.send_at, r.id)):
         sub_zone = zones.get(record.subscription, zone)
-        fields = record.payload.get("fields")
         entries.append(
             LedgerEntry(
                 key=record.key,
@@ -653,10 +652,17 @@ def _ledger(
                 attempts=record.attempts,
                 sent_at=ZonedInstant(record.sent_at, sub_zone) if record.sent_at else None,
                 error=record.last_error,
-                detail=notice_detail(record.event, fields if isinstance(fields, dict) else {}),
+                detail=_record_detail(record),
             )
         )
     return tuple(entries)
+
+
+def _record_detail(record: NotificationRecord) -> str:
+    try:
+        return notice_detail(record.data)
+    except (ValueError, TypeError, KeyError):  # a row written by another version of the program
+        return ""
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -6,11 +6,26 @@ point of view (no catch-up at the start). Used by ``agenda``, ``show`` and the d
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from deadlinewatch.domain.events import (
+    ChannelFailing,
+    ConfigError,
+    DeadlineChanged,
+    Digest,
+    Escalation,
+    EventData,
+    Evidence,
+    Overdue,
+    Reminder,
+    Review,
+    SourceFailing,
+    SourceRecovered,
+    StatusChanged,
+    WindowOpen,
+)
 from deadlinewatch.domain.model import EventKind, Subscription
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Planner, Situation
@@ -99,31 +114,39 @@ def upcoming_notice(watchlist: Watchlist, notice: Notice) -> UpcomingNotice:
         send_at=ZonedInstant(notice.send_at, zone_name),
         held_from=held_from,
         title=title,
-        detail=notice_detail(notice.event, notice.fields),
+        detail=notice_detail(notice.data),
     )
 
 
-def notice_detail(event: EventKind, fields: Mapping[str, Any]) -> str:
+def notice_detail(data: EventData) -> str:
     """What a notification says, in a few words ("30d before the due", "overdue, repeat 2")."""
-    if event is EventKind.REMINDER:
-        return f"{fields.get('before')} before the due ({fields.get('due')})"
-    if event is EventKind.WINDOW_OPEN:
-        return f"the window opens (due {fields.get('due')})"
-    if event is EventKind.OVERDUE:
-        repeat = fields.get("repeat") or 0
-        return f"overdue since {fields.get('due')}" + (f", repeat {repeat}" if repeat else "")
-    if event is EventKind.ESCALATION:
-        return f"escalation: overdue since {fields.get('due')}"
-    if event is EventKind.REVIEW:
-        return f"review #{fields.get('n')}"
-    if event is EventKind.STATUS_CHANGED:
-        return f"status {fields.get('previous')} -> {fields.get('status')}"
-    if event is EventKind.DEADLINE_CHANGED:
-        return f"due {fields.get('before') or 'unknown'} -> {fields.get('after')}"
-    if event is EventKind.DIGEST:
-        overdue = ", ".join(fields.get("overdue") or []) or "none"
-        closing = ", ".join(fields.get("closing") or []) or "none"
-        return f"overdue: {overdue}; closing: {closing}"
+    match data:
+        case Reminder(before=before, due=due):
+            return f"{before} before the due ({due})"
+        case WindowOpen(due=due):
+            return f"the window opens (due {due})"
+        case Overdue(due=due, repeat=repeat):
+            return f"overdue since {due}" + (f", repeat {repeat}" if repeat else "")
+        case Escalation(due=due):
+            return f"escalation: overdue since {due}"
+        case Review(n=n):
+            return f"review #{n}"
+        case StatusChanged(previous=previous, status=status):
+            return f"status {previous} -> {status}"
+        case DeadlineChanged(before=before, after=after):
+            return f"due {before or 'unknown'} -> {after or 'unknown'}"
+        case Digest(overdue=overdue, closing=closing):
+            return f"overdue: {', '.join(overdue) or 'none'}; closing: {', '.join(closing) or 'none'}"
+        case Evidence(title=title):
+            return f"evidence: {title}"
+        case SourceFailing(reason=reason):
+            return f"source failing: {reason}"
+        case SourceRecovered():
+            return "source recovered"
+        case ChannelFailing(channel=channel, error=error):
+            return f"channel {channel} failing: {error}"
+        case ConfigError(message=message):
+            return f"config error: {message}"
     return ""
 
 
