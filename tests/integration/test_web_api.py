@@ -96,6 +96,7 @@ def test_one_commitment_with_window_history_and_ledger(client: TestClient, store
             "url": "https://example.org/x",
             "origin": "config",
             "verified": False,
+            "by": None,
             "recorded_at": None,
         }
     ]
@@ -335,7 +336,17 @@ def test_post_snooze_for_and_until(client: TestClient, store: Store, runtime: St
     assert [s.commitment_id for s in store.snoozes()] == ["syria-draft-constitution", "weapons-withdrawal"]
     assert runtime.change_count == 2
     detail = client.get("/api/commitments/weapons-withdrawal").json()
-    assert detail["snoozes"] == [{"at": format_utc(NOW), "until": "2016-09-20T08:00:00Z", "note": None}]
+    assert detail["snoozes"] == [
+        {"at": format_utc(NOW), "until": "2016-09-20T08:00:00Z", "note": None, "by": "api", "lifted": False}
+    ]
+    assert detail["snoozed_until"] == "2016-09-20T08:00:00Z"
+    # unsnooze lifts it at once: the next read says so
+    lifted = client.post("/api/commitments/weapons-withdrawal/unsnooze", json={"note": "talks"}, headers=AUTH)
+    assert lifted.status_code == 201, lifted.text
+    detail = client.get("/api/commitments/weapons-withdrawal").json()
+    assert detail["snoozed_until"] is None and detail["snoozes"][-1]["lifted"] is True
+    again = client.post("/api/commitments/weapons-withdrawal/unsnooze", headers=AUTH)
+    assert again.status_code == 422 and "is not snoozed" in again.json()["detail"]["message"]
 
 
 @pytest.mark.parametrize(

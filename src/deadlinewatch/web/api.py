@@ -180,6 +180,8 @@ def api_router(runtime: Runtime) -> APIRouter:
         changes = [*found.history, *(r.change for r in store.status_changes(found.id))]
         changes.sort(key=lambda c: c.at)
         agreement = watchlist.agreement_of(found)
+        ack = actions.active_ack(current, found.id, now)
+        snoozed = actions.active_snooze(current, found.id, now)
         return {
             **state.as_json(),
             "agreement_title": agreement.title if agreement else None,
@@ -193,13 +195,25 @@ def api_router(runtime: Runtime) -> APIRouter:
                     "url": c.url,
                     "origin": c.origin,
                     "verified": c.verified,
+                    "by": c.actor,
                     "recorded_at": format_utc(c.recorded_at) if c.recorded_at else None,
                 }
                 for c in changes
             ],
-            "acks": [{"at": format_utc(a.at), "note": a.note} for a in store.acks(found.id)],
+            "acknowledged": ack is not None,
+            "snoozed_until": format_utc(snoozed.until) if snoozed else None,
+            "acks": [
+                {"at": format_utc(a.at), "note": a.note, "by": a.actor, "withdrawn": a.lifted}
+                for a in store.acks(found.id)
+            ],
             "snoozes": [
-                {"at": format_utc(s.at), "until": format_utc(s.until), "note": s.note}
+                {
+                    "at": format_utc(s.at),
+                    "until": None if s.lifted else format_utc(s.until),
+                    "note": s.note,
+                    "by": s.actor,
+                    "lifted": s.lifted,
+                }
                 for s in store.snoozes(found.id)
             ],
             "notifications": [notification_json(r) for r in store.list_notifications(subject=found.id)],
