@@ -134,7 +134,8 @@ def report_text(report: CommitmentReport) -> str:
         lines.append("  no recorded changes (not_started by default)")
     for entry in report.history:
         change = f"{entry.previous} -> {entry.status}" if entry.effective else f"{entry.status} (no change)"
-        tags = [entry.origin] + (["verified"] if entry.verified else [])
+        who = entry.origin + (f" by {entry.actor}" if entry.actor else "")
+        tags = [who] + (["verified"] if entry.verified else [])
         lines.append(f"  {entry.at.text()}  {change}  [{', '.join(tags)}]")
         if entry.recorded_at is not None:
             lines.append(f"      recorded {entry.recorded_at.text()}")
@@ -145,15 +146,20 @@ def report_text(report: CommitmentReport) -> str:
 
     lines += ["", "Acknowledgements" + ("" if report.acks else ": none")]
     for ack in report.acks:
-        state = (
-            "active: no overdue repeats or escalation" if ack.active else "lifted by a later status change"
-        )
-        lines.append(f"  {ack.at.text()}  {state}" + (f" — {ack.note}" if ack.note else ""))
+        if ack.active:
+            state = "active: no overdue repeats or escalation"
+        elif ack.withdrawn is not None:
+            state = f"withdrawn {ack.withdrawn.text()}"
+        else:
+            state = "lifted by a later status change"
+        by = f" by {ack.actor}" if ack.actor else ""
+        lines.append(f"  {ack.at.text()}{by}  {state}" + (f" — {ack.note}" if ack.note else ""))
     lines += ["", "Snoozes" + ("" if report.snoozes else ": none")]
     for snooze in report.snoozes:
         state = "active" if snooze.active else "not active now"
+        by = f" by {snooze.actor}" if snooze.actor else ""
         lines.append(
-            f"  {snooze.at.text()} until {snooze.until.text()}  {state}"
+            f"  {snooze.at.text()} until {snooze.until.text()}{by}  {state}"
             + (f" — {snooze.note}" if snooze.note else "")
         )
 

@@ -228,6 +228,7 @@ def test_show_and_outbox_on_a_real_database(tmp_path: Path) -> None:
         "talks resumed",
         True,
     )
+    assert change["actor"]  # the OS user who ran `update`
     assert [a["active"] for a in report["acks"]] == [True]
     assert [s["active"] for s in report["snoozes"]] == [True]
     assert {s["name"]: s["level"] for s in report["subscriptions"]} == {"desk": "default"}

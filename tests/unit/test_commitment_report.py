@@ -117,14 +117,23 @@ def test_acks_and_snoozes_say_whether_they_are_in_force() -> None:
     situation = Situation(
         watchlist(commitment("c", "2026-01")),
         status_changes={"c": [StatusChange(NOW - timedelta(days=2), Status.IN_PROGRESS)]},
-        acks=(Ack("c", NOW - timedelta(days=5), "seen"), Ack("c", NOW - timedelta(days=1))),
+        acks=(
+            Ack("c", NOW - timedelta(days=5), "seen"),
+            Ack("c", NOW - timedelta(days=1), actor="ana"),
+            Ack("c", NOW - timedelta(hours=20), until=NOW - timedelta(hours=2)),
+        ),
         snoozes=(
             Snooze("c", NOW - timedelta(days=9), NOW - timedelta(days=8)),
             Snooze("c", NOW - timedelta(hours=1), NOW + timedelta(days=3), "travel"),
         ),
     )
     report = build_commitment_report(situation, "c", NOW)
-    assert [(a.note, a.active) for a in report.acks] == [("seen", False), (None, True)]
+    assert [(a.note, a.actor, a.active) for a in report.acks] == [
+        ("seen", None, False),  # lifted by the status change two days ago
+        (None, "ana", True),
+        (None, None, False),  # withdrawn (unack) two hours ago
+    ]
+    assert report.acks[2].withdrawn is not None and report.acks[2].withdrawn.utc == "2026-03-10T10:00:00Z"
     assert [(s.note, s.active) for s in report.snoozes] == [(None, False), ("travel", True)]
 
 

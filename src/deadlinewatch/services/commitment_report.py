@@ -126,6 +126,7 @@ class StatusEntry:
     status: str
     previous: str | None
     origin: str
+    actor: str | None  # who recorded it (OS user, API token name, Slack user); None: config, sources
     note: str | None
     url: str | None
     verified: bool
@@ -137,14 +138,17 @@ class StatusEntry:
 class AckView:
     at: ZonedInstant
     note: str | None
-    active: bool  # no status change since: overdue repeats and escalation are off
+    actor: str | None
+    withdrawn: ZonedInstant | None  # ``unack``
+    active: bool  # in force now: overdue repeats and escalation are off
 
 
 @dataclass(frozen=True)
 class SnoozeView:
     at: ZonedInstant
-    until: ZonedInstant
+    until: ZonedInstant  # already shortened when lifted early (``unsnooze``)
     note: str | None
+    actor: str | None
     active: bool
 
 
@@ -260,7 +264,9 @@ def build_commitment_report(
         history=_history(situation, commitment, zone, planner),
         acks=_acks(situation, planner, commitment_id, zone, now),
         snoozes=tuple(
-            SnoozeView(ZonedInstant(s.at, zone), ZonedInstant(s.until, zone), s.note, s.at <= now < s.until)
+            SnoozeView(
+                ZonedInstant(s.at, zone), ZonedInstant(s.until, zone), s.note, s.actor, s.at <= now < s.until
+            )
             for s in situation.snoozes
             if s.commitment_id == commitment_id
         ),
@@ -480,6 +486,7 @@ def _history(
                 status=Status(change.status).value,
                 previous=previous.value if previous is not None else None,
                 origin=change.origin,
+                actor=change.actor,
                 note=change.note,
                 url=change.url,
                 verified=change.verified,
@@ -497,7 +504,13 @@ def _history(
 def _acks(situation: Situation, planner: Planner, cid: str, zone: str, now: datetime) -> tuple[AckView, ...]:
     timeline = planner.timelines[cid]
     return tuple(
-        AckView(ZonedInstant(a.at, zone), a.note, a.at <= now and not timeline.changed_between(a.at, now))
+        AckView(
+            ZonedInstant(a.at, zone),
+            a.note,
+            a.actor,
+            ZonedInstant(a.until, zone) if a.until is not None else None,
+            a.holds_at(now) and not timeline.changed_between(a.at, now),
+        )
         for a in situation.acks
         if a.commitment_id == cid
     )
