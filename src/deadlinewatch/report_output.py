@@ -10,7 +10,8 @@ from enum import Enum
 from typing import Any
 
 from deadlinewatch.services.agenda import Agenda
-from deadlinewatch.services.commitment_report import AnchorReport, CommitmentReport
+from deadlinewatch.services.commitment_report import CommitmentReport
+from deadlinewatch.services.deadline_report import AnchorReport
 from deadlinewatch.services.upcoming import UpcomingNotice
 from deadlinewatch.services.zoned import ZonedInstant
 

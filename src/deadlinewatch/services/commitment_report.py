@@ -3,6 +3,8 @@ as read, its status history, acknowledgements and snoozes, the policy each match
 applies (and from which level it comes), the next notifications, and the ledger rows about it.
 
 Pure: the situation, the ledger rows and ``now`` are arguments; nothing is read or written here.
+The deadline part is :mod:`services.deadline_report`, the policy part :mod:`services.policy_report`
+(their types are re-exported here).
 """
 
 from __future__ import annotations
@@ -11,31 +13,29 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from itertools import islice
 
-from deadlinewatch.domain.deadlines import Deadline, compute_deadlines
-from deadlinewatch.domain.localtime import to_instant
 from deadlinewatch.domain.model import (
     ANNOUNCED,
     COMMITMENT_EVENTS,
-    AbsoluteDue,
-    CalendarDue,
     Commitment,
     DerivedDue,
     DueSpec,
-    OpenDue,
-    Precision,
     RelativeDue,
     Status,
     StatusChange,
-    Subscription,
 )
-from deadlinewatch.domain.occurrences import CommitmentSchedule
 from deadlinewatch.domain.planning import Planner, Situation, subscription_events
-from deadlinewatch.domain.watchlist import BUILTIN_POLICY, DEFAULT_POLICY, Watchlist
-from deadlinewatch.domain.windows import Window
-from deadlinewatch.domain.wording import describe_deadline, describe_pending, relative_to_now
+from deadlinewatch.domain.watchlist import Watchlist
+from deadlinewatch.services.deadline_report import (
+    AnchorReport,
+    DeadlineReport,
+    DeadlineVersionView,
+    deadline_report,
+    next_review,
+    written_due,
+)
+from deadlinewatch.services.policy_report import PolicyKey, PolicyLevel, policy_choice, policy_keys
 from deadlinewatch.services.upcoming import UpcomingNotice, look_ahead, notice_detail, upcoming_notice
 from deadlinewatch.services.zoned import ZonedInstant, subscription_zone
 from deadlinewatch.storage.records import NotificationRecord
@@ -59,62 +59,6 @@ __all__ = [
 
 LOOK_AHEAD = timedelta(days=3653)  # how far ahead ``show`` looks for the next notifications
 LOOK_AHEAD_STEPS = 20_000  # and in at most this many planner steps
-
-
-class PolicyLevel(StrEnum):
-    """Where the policy that applies was chosen (SPEC §2 precedence, highest first)."""
-
-    SUBSCRIPTION = "subscription"
-    COMMITMENT = "commitment"
-    AGREEMENT = "agreement"
-    DEFAULT = "default"
-    BUILT_IN = "built-in"
-
-
-@dataclass(frozen=True)
-class AnchorReport:
-    """What a relative or derived deadline hangs on. ``after`` is a commitment id or
-    ``announced``; for a derived deadline, ``members`` are its members (each an anchor report)."""
-
-    written: str
-    known: bool
-    due: ZonedInstant | None
-    after: str | None = None
-    after_title: str | None = None
-    after_status: str | None = None
-    day0: ZonedInstant | None = None
-    within: str | None = None
-    members: tuple[AnchorReport, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeadlineVersionView:
-    """One due in force from ``known_from`` (``None``: from the start)."""
-
-    known_from: ZonedInstant | None
-    due: ZonedInstant
-
-
-@dataclass(frozen=True)
-class DeadlineReport:
-    written: str
-    written_at: str | None  # FILE:LINE of the ``due`` key, when known
-    zone: str
-    precision: str  # a Precision value, "open" (asap/immediate/open), or "pending"
-    form: str  # "calendar", "instant", "open", "relative", "derived"
-    known: bool
-    words: str
-    opens: ZonedInstant | None
-    closes: ZonedInstant | None
-    due: ZonedInstant | None
-    overdue_at: str  # "closes" or "opens"
-    overdue_from: ZonedInstant | None  # due + grace under the commitment's own policy
-    overdue: bool
-    relative: str | None  # "closes in 12 days", "3 days overdue"
-    announced: ZonedInstant | None
-    anchor: AnchorReport | None
-    versions: tuple[DeadlineVersionView, ...]
-    next_review: ZonedInstant | None  # open-ended forms: the next review (the commitment's own policy)
 
 
 @dataclass(frozen=True)
@@ -150,15 +94,6 @@ class SnoozeView:
     note: str | None
     actor: str | None
     active: bool
-
-
-@dataclass(frozen=True)
-class PolicyKey:
-    """One key of the resolved policy and where its value comes from."""
-
-    name: str
-    value: str
-    source: str  # "policy NAME", "the config's default", "built-in"
 
 
 @dataclass(frozen=True)
@@ -258,7 +193,7 @@ def build_commitment_report(
         tags=tuple(sorted(watchlist.tags_of(commitment))),
         zone=zone,
         now=ZonedInstant(now, zone),
-        deadline=_deadline_report(planner, commitment, now, locate("commitments", commitment_id, "due")),
+        deadline=deadline_report(planner, commitment, now, locate("commitments", commitment_id, "due")),
         status=planner.status_at(commitment_id, now).value,
         status_since=ZonedInstant(last.at, zone) if last else None,
         history=_history(situation, commitment, zone, planner),
@@ -276,196 +211,6 @@ def build_commitment_report(
         database_found=database_found,
         skipped_channels=tuple(sorted(skipped_channels)),
     )
-
-
-# --- the deadline ----------------------------------------------------------------------------------
-
-
-def written_due(spec: DueSpec) -> str:
-    """A ``due`` value as it would be written in the config (``2016-08``, ``asap``,
-    ``{after: syria-draft-constitution, within: 18mo}``)."""
-    if isinstance(spec, AbsoluteDue):
-        return spec.instant.isoformat(timespec="minutes").replace("+00:00", "Z")
-    if isinstance(spec, OpenDue):
-        return spec.kind.value
-    if isinstance(spec, RelativeDue):
-        return f"{{after: {spec.after}, within: {spec.within.text or spec.within}}}"
-    if isinstance(spec, DerivedDue):
-        return f"{{{spec.mode.value}: [{', '.join(written_due(m) for m in spec.members)}]}}"
-    return _written_calendar(spec)
-
-
-def _written_calendar(spec: CalendarDue) -> str:
-    opens = spec.opens_local
-    precision = spec.precision
-    if precision is Precision.INSTANT:
-        return opens.isoformat(timespec="seconds" if opens.second else "minutes")
-    if precision is Precision.DAY:
-        return f"{opens:%Y-%m-%d}"
-    if precision is Precision.WEEK:
-        year, week, _ = opens.isocalendar()
-        return f"{year}-W{week:02d}"
-    if precision is Precision.PART_OF_MONTH:
-        part = "early" if opens.day <= 10 else "mid" if opens.day <= 20 else "late"
-        return f"{part} {opens:%Y-%m}"
-    if precision is Precision.MONTH:
-        return f"{opens:%Y-%m}"
-    if precision is Precision.QUARTER:
-        return f"{opens.year}-Q{(opens.month - 1) // 3 + 1}"
-    return str(opens.year)
-
-
-def _form(spec: DueSpec) -> str:
-    if isinstance(spec, CalendarDue):
-        return "instant" if spec.precision is Precision.INSTANT else "calendar"
-    if isinstance(spec, AbsoluteDue):
-        return "instant"
-    if isinstance(spec, OpenDue):
-        return "open"
-    return "relative" if isinstance(spec, RelativeDue) else "derived"
-
-
-def _zoned(window: Window | None, attribute: str) -> ZonedInstant | None:
-    if window is None:
-        return None
-    instant: datetime = getattr(window, attribute)
-    return ZonedInstant(instant, window.zone)
-
-
-def _deadline_report(
-    planner: Planner, commitment: Commitment, now: datetime, written_at: str | None
-) -> DeadlineReport:
-    watchlist = planner.watchlist
-    zone = watchlist.zone_of(commitment)
-    deadline = planner.deadlines[commitment.id]
-    window = deadline.window_at(now)
-    status = planner.status_at(commitment.id, now)
-    overdue_from = None
-    overdue = False
-    relative = None
-    if window is not None:
-        policy = watchlist.policy_for(None, commitment)
-        overdue_from = policy.grace.apply(window.due_local, window.zone)
-        overdue = not status.is_terminal and overdue_from <= now
-        relative = None if status.is_terminal else relative_to_now(window.due, now, overdue_from)
-    anchor = _anchor(planner, commitment, commitment.due, zone, now)
-    if window is not None:
-        precision = window.precision.value
-    elif deadline.open_kind is not None:
-        precision = "open"
-    else:
-        precision = "pending"
-    announced_local = watchlist.announced_of(commitment)
-    return DeadlineReport(
-        written=written_due(commitment.due),
-        written_at=written_at,
-        zone=zone,
-        precision=precision,
-        form=_form(commitment.due),
-        known=window is not None or deadline.open_kind is not None,
-        words=describe_deadline(
-            window,
-            open_kind=deadline.open_kind,
-            pending=_pending_words(planner, commitment.due),
-        ),
-        opens=_zoned(window, "opens"),
-        closes=_zoned(window, "closes"),
-        due=_zoned(window, "due"),
-        overdue_at="opens" if commitment.overdue_at_opens else "closes",
-        overdue_from=ZonedInstant(overdue_from, zone) if overdue_from is not None else None,
-        overdue=overdue,
-        relative=relative,
-        announced=(
-            ZonedInstant(to_instant(announced_local, zone), zone) if announced_local is not None else None
-        ),
-        anchor=anchor,
-        versions=tuple(
-            DeadlineVersionView(
-                ZonedInstant(v.known_from, zone) if v.known_from is not None else None,
-                ZonedInstant(v.window.due, v.window.zone),
-            )
-            for v in deadline.versions
-        ),
-        next_review=_zoned_or_none(next_review(planner, commitment.id, now), zone),
-    )
-
-
-def _zoned_or_none(instant: datetime | None, zone: str) -> ZonedInstant | None:
-    return ZonedInstant(instant, zone) if instant is not None else None
-
-
-def next_review(planner: Planner, commitment_id: str, now: datetime) -> datetime | None:
-    """The next ``review`` of an open-ended commitment after ``now`` under its own policy (as
-    ``status`` reads it: no subscription), or ``None`` (not open-ended, no announced date, or
-    terminal now: reviews are suppressed while it stays so)."""
-    deadline = planner.deadlines[commitment_id]
-    if deadline.open_kind is None or planner.status_at(commitment_id, now).is_terminal:
-        return None
-    watchlist = planner.watchlist
-    commitment = watchlist.commitments[commitment_id]
-    announced_local = watchlist.announced_of(commitment)
-    if announced_local is None:
-        return None
-    announced = to_instant(announced_local, deadline.zone)
-    policy = watchlist.policy_for(None, commitment)
-    return CommitmentSchedule(deadline, policy, announced, announced_local).next_after(now)
-
-
-def _pending_words(planner: Planner, spec: DueSpec) -> str:
-    if isinstance(spec, RelativeDue) and spec.after != ANNOUNCED:
-        anchor = planner.watchlist.commitments.get(spec.after)
-        return describe_pending(spec.within, anchor.title if anchor else spec.after)
-    return f"pending: {written_due(spec)} is not known yet"
-
-
-def _anchor(
-    planner: Planner, commitment: Commitment, spec: DueSpec, zone: str, now: datetime
-) -> AnchorReport | None:
-    """How a relative or derived ``spec`` stands as of ``now`` (``None`` for fixed and open forms)."""
-    if not isinstance(spec, RelativeDue | DerivedDue):
-        return None
-    window = _member_deadline(planner, commitment, spec).window_at(now)
-    due = _zoned(window, "due")
-    if isinstance(spec, DerivedDue):
-        members = tuple(_member(planner, commitment, m, zone, now) for m in spec.members)
-        return AnchorReport(written_due(spec), window is not None, due, members=members)
-    within = spec.within.text or str(spec.within)
-    if spec.after == ANNOUNCED:
-        announced_local = planner.watchlist.announced_of(commitment)
-        day0 = ZonedInstant(to_instant(announced_local, zone), zone) if announced_local else None
-        return AnchorReport(
-            written_due(spec), window is not None, due, after=ANNOUNCED, day0=day0, within=within
-        )
-    anchor = planner.watchlist.commitments.get(spec.after)
-    timeline = planner.timelines.get(spec.after)
-    first = timeline.first_fulfilled() if timeline is not None else None
-    return AnchorReport(
-        written_due(spec),
-        window is not None,
-        due,
-        after=spec.after,
-        after_title=anchor.title if anchor else None,
-        after_status=planner.status_at(spec.after, now).value if anchor else None,
-        day0=ZonedInstant(first, zone) if first is not None and first <= now else None,
-        within=within,
-    )
-
-
-def _member(
-    planner: Planner, commitment: Commitment, spec: DueSpec, zone: str, now: datetime
-) -> AnchorReport:
-    nested = _anchor(planner, commitment, spec, zone, now)
-    if nested is not None:
-        return nested
-    window = _member_deadline(planner, commitment, spec).window_at(now)
-    return AnchorReport(written_due(spec), window is not None, _zoned(window, "due"))
-
-
-def _member_deadline(planner: Planner, commitment: Commitment, spec: DueSpec) -> Deadline:
-    """The deadline ``spec`` alone would give ``commitment`` (with the same anchors' histories)."""
-    probe = dataclasses.replace(commitment, id=f"{commitment.id}\x1fprobe", due=spec)
-    watchlist = dataclasses.replace(planner.watchlist, commitments={probe.id: probe})
-    return compute_deadlines(watchlist, planner.timelines)[probe.id]
 
 
 # --- status, acks ------------------------------------------------------------------------------------
@@ -538,7 +283,7 @@ def _subscriptions(
                 break
     reports: list[SubscriptionReport] = []
     for subscription in matching:
-        name, level, reason = _policy_choice(watchlist, subscription, commitment)
+        name, level, reason = policy_choice(watchlist, subscription, commitment)
         reports.append(
             SubscriptionReport(
                 name=subscription.name,
@@ -548,7 +293,7 @@ def _subscriptions(
                 policy=name,
                 level=level,
                 reason=reason,
-                keys=_policy_keys(watchlist, name, commitment),
+                keys=policy_keys(watchlist, name, commitment),
                 next_events=tuple(upcoming[subscription.name]),
             )
         )
@@ -557,90 +302,6 @@ def _subscriptions(
 
 def _event_rank(value: str) -> int:
     return next(kind.rank for kind in COMMITMENT_EVENTS if kind.value == value)
-
-
-def _policy_choice(
-    watchlist: Watchlist, subscription: Subscription, commitment: Commitment
-) -> tuple[str, PolicyLevel, str]:
-    agreement = watchlist.agreement_of(commitment)
-    if subscription.policy:
-        return subscription.policy, PolicyLevel.SUBSCRIPTION, f"subscription {subscription.name} sets it"
-    if commitment.policy:
-        return (
-            commitment.policy,
-            PolicyLevel.COMMITMENT,
-            f"subscription {subscription.name} sets none; the commitment sets it",
-        )
-    if agreement is not None and agreement.policy:
-        return (
-            agreement.policy,
-            PolicyLevel.AGREEMENT,
-            f"neither subscription {subscription.name} nor the commitment sets one; "
-            f"its agreement {agreement.id} does",
-        )
-    if DEFAULT_POLICY in watchlist.policies:
-        return (
-            DEFAULT_POLICY,
-            PolicyLevel.DEFAULT,
-            "no subscription, commitment or agreement policy: the config's default",
-        )
-    return (
-        DEFAULT_POLICY,
-        PolicyLevel.BUILT_IN,
-        "no policy set anywhere and the config has no default: the built-in defaults",
-    )
-
-
-def _policy_keys(watchlist: Watchlist, name: str, commitment: Commitment) -> tuple[PolicyKey, ...]:
-    open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
-    policy = watchlist.policy_named(name, open_kind)
-    layers = [
-        (f"policy {name}", watchlist.policies.get(name) if name != DEFAULT_POLICY else None),
-        ("the config's default", watchlist.policies.get(DEFAULT_POLICY)),
-        ("built-in", BUILTIN_POLICY),
-    ]
-
-    def source(attribute: str) -> str:
-        for label, layer in layers:
-            if layer is None:
-                continue
-            if attribute == "escalate_after":
-                if layer.escalate_after_set:
-                    return label
-            elif getattr(layer, attribute) is not None:
-                return label
-        return "built-in"
-
-    keys = [
-        PolicyKey(
-            "remind_before",
-            ", ".join(d.text or str(d) for d in policy.remind_before) or "none",
-            source("remind_before"),
-        ),
-        PolicyKey("grace", policy.grace.text or str(policy.grace), source("grace")),
-        PolicyKey(
-            "repeat_overdue_every",
-            policy.repeat_overdue_every.text if policy.repeat_overdue_every else "off",
-            source("repeat_overdue_every"),
-        ),
-        PolicyKey(
-            "escalate_after",
-            policy.escalate_after.text if policy.escalate_after else "none",
-            source("escalate_after"),
-        ),
-    ]
-    if open_kind is not None:
-        review = policy.review_every
-        keys.append(
-            PolicyKey(
-                "review_every",
-                review.text if review else "none",
-                source("review_every")
-                if source("review_every") != "built-in"
-                else f"built-in for {open_kind.value}",
-            )
-        )
-    return tuple(keys)
 
 
 # --- the ledger -------------------------------------------------------------------------------------

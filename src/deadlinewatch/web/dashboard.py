@@ -30,7 +30,7 @@ from deadlinewatch.domain.planning import Planner
 from deadlinewatch.domain.windows import Window
 from deadlinewatch.domain.wording import zone_words
 from deadlinewatch.services.agenda import Agenda, build_agenda
-from deadlinewatch.services.commitment_report import next_review
+from deadlinewatch.services.deadline_report import next_review
 from deadlinewatch.services.report import CommitmentState, commitment_states
 
 __all__ = ["TimelineView", "content_security_policy", "render_dashboard", "timeline_view"]
