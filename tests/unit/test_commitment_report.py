@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from deadlinewatch.domain.acks import Ack, Snooze
 from deadlinewatch.domain.dueforms import parse_due, parse_local_datetime
 from deadlinewatch.domain.model import (
@@ -72,6 +75,27 @@ def test_written_due_gives_back_every_form_as_written() -> None:
     assert (
         written_due(parse_due({"earliest_of": ["2016-08", "2016-Q4"]})) == "{earliest_of: [2016-08, 2016-Q4]}"
     )
+
+
+_YEARS = st.integers(1900, 2200)
+_CALENDAR_TEXTS = st.one_of(
+    st.dates(min_value=datetime(1900, 1, 1).date(), max_value=datetime(2200, 12, 31).date()).map(str),
+    st.tuples(_YEARS, st.integers(1, 52)).map(lambda t: f"{t[0]}-W{t[1]:02d}"),
+    st.tuples(st.sampled_from(["early", "mid", "late"]), _YEARS, st.integers(1, 12)).map(
+        lambda t: f"{t[0]} {t[1]}-{t[2]:02d}"
+    ),
+    st.tuples(_YEARS, st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}"),
+    st.tuples(_YEARS, st.integers(1, 4)).map(lambda t: f"{t[0]}-Q{t[1]}"),
+    _YEARS.map(str),
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M")
+    ),
+)
+
+
+@given(_CALENDAR_TEXTS)
+def test_written_due_reads_back_as_the_same_due(text: str) -> None:
+    assert parse_due(written_due(parse_due(text))) == parse_due(text)
 
 
 def test_a_month_deadline_is_read_in_the_commitments_zone_with_utc_beside() -> None:
