@@ -267,3 +267,6 @@ def test_the_agenda_lists_what_leaves_in_order_with_holds_and_digests() -> None:
     assert agenda.entries[2].send_at.zone == "Europe/London"  # quiet hours' zone wins over the digest's
     only_raw = build_agenda(situation, NOW, 7, subscription="raw")
     assert [e.subscription for e in only_raw.entries] == ["raw"]
+    limited = build_agenda(situation, NOW, 7, limit=2)
+    assert limited.entries == agenda.entries[:2] and limited.more
+    assert not build_agenda(situation, NOW, 7, limit=3).more

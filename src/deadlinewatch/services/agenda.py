@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Situation
@@ -27,7 +28,7 @@ class Agenda:
     end: ZonedInstant
     subscription: str | None
     entries: tuple[UpcomingNotice, ...]
-    truncated: int = 0  # entries left out beyond ``limit``
+    more: bool = False  # entries were left out beyond ``limit``
     skipped_channels: tuple[str, ...] = ()  # not configured: ``run`` sends nothing to them
 
 
@@ -55,12 +56,15 @@ def build_agenda(
     for notice in waiting:
         if now < notice.send_at <= end and (subscription is None or notice.subscription == subscription):
             notices.setdefault(notice.key(""), notice)
-    for notice in look_ahead(situation, now, end):
+    planned = look_ahead(situation, now, end)
+    # look_ahead yields in send order: with a limit, the first ``limit`` planned notices (and the
+    # waiting ones) hold the first ``limit`` of the agenda, and planning stops there.
+    for notice in planned if limit is None else islice(planned, limit + 1):
         notices.setdefault(notice.key(""), notice)
     ordered = sorted(notices.values(), key=Notice.sort_key)
-    truncated = 0
+    more = False
     if limit is not None and len(ordered) > limit:
-        truncated = len(ordered) - limit
+        more = True
         ordered = ordered[:limit]
     zone = situation.watchlist.timezone
     return Agenda(
@@ -68,7 +72,7 @@ def build_agenda(
         end=ZonedInstant(end, zone),
         subscription=subscription,
         entries=tuple(upcoming_notice(situation.watchlist, n) for n in ordered),
-        truncated=truncated,
+        more=more,
         skipped_channels=tuple(sorted(skipped_channels)),
     )
 
