@@ -84,6 +84,7 @@ class Planner:
 
     def _build(self, situation: Situation) -> None:
         watchlist = situation.watchlist
+        self.situation = situation  # what it was built from: a fresh Planner can look ahead alone
         self.watchlist = watchlist
         self.timelines: dict[str, StatusTimeline] = {
             c.id: StatusTimeline([*c.history, *situation.status_changes.get(c.id, ())])
@@ -365,7 +366,9 @@ class Planner:
                     break
                 if instant <= lo:
                     continue
-                overdue, closing = self.digest_lists(subscription, instant)
+                # Filled, and judged empty or not, when it leaves: at the end of quiet hours if held.
+                sent = release_instant(subscription.quiet_hours, instant)
+                overdue, closing = self.digest_lists(subscription, sent)
                 if overdue or closing:
                     digest_data = Digest(tuple(overdue), tuple(closing))
                     notices.append(

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
+from deadlinewatch.services.agenda import waiting_notices
 from deadlinewatch.storage import Store
 from deadlinewatch.storage.database import create_probe_engine, sqlite_path_of
 from deadlinewatch.web.access_log import AccessLog
@@ -160,9 +161,11 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
         return await run_in_threadpool(calendar_response)
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> Response:
+    def dashboard(request: Request) -> Response:
         planner = runtime.planner()
-        page, nonce = render_dashboard(planner, runtime.now())
+        waiting = waiting_notices(runtime.store) if planner is not None else []
+        params = dict(request.query_params)
+        page, nonce = render_dashboard(planner, runtime.now(), params=params, waiting=waiting)
         return HTMLResponse(
             page,
             status_code=200 if planner is not None else 503,
