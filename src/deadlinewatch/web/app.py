@@ -1,8 +1,11 @@
 """The HTTP surface (SPEC §9) as one FastAPI app over a :class:`Runtime`.
 
-``create_app`` wires the routers; it opens nothing and reads no environment. Every response
-carries ``X-Content-Type-Options: nosniff``; the dashboard adds its own Content-Security-Policy.
-Secrets (the API token, the Slack signing secret) are only ever compared, never echoed.
+``create_app`` wires the routers and, in front of them (outermost first): HTTP metrics, the access
+log of writes, allowed hosts (400), the body-size limit (413, before the body is read), the
+optional read token (401). It reads no environment (``HttpSettings`` carries what the service
+read) and opens no connection until a probe runs. Every response carries
+``X-Content-Type-Options: nosniff``; the dashboard adds its own Content-Security-Policy. Secrets
+(the API, read and Slack secrets) are only ever compared, never echoed.
 """
 
 from __future__ import annotations
@@ -15,20 +18,33 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.middleware.gzip import GZipMiddleware
 
+from deadlinewatch.services.agenda import waiting_notices
+from deadlinewatch.storage import Store
+from deadlinewatch.storage.database import create_probe_engine, sqlite_path_of
+from deadlinewatch.web.access_log import AccessLog
 from deadlinewatch.web.api import api_router
-from deadlinewatch.web.calendar import render_ics
+from deadlinewatch.web.body_limit import BodySizeLimit
+from deadlinewatch.web.calendar import calendar_identity, render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
-from deadlinewatch.web.metrics import CONTENT_TYPE, render_metrics
+from deadlinewatch.web.hosts import AllowedHosts
+from deadlinewatch.web.http_metrics import HttpMetrics
+from deadlinewatch.web.metrics import CONTENT_TYPE, MetricsExporter
 from deadlinewatch.web.noncepage import NoncePage
+from deadlinewatch.web.openapi import describe_openapi
+from deadlinewatch.web.probe import DatabaseProbe, ProbeTimeout
+from deadlinewatch.web.read_access import ReadAccess, same_secret
 from deadlinewatch.web.readgate import ReadGate
 from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
+from deadlinewatch.web.settings import HttpSettings
 from deadlinewatch.web.slack_actions import slack_actions_router
+from deadlinewatch.web.slack_replay import DuplicateSlackRequest, duplicate_answer
 
 __all__ = ["create_app"]
 
@@ -46,23 +62,51 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A date or duration beyond what the calendar holds (year 1 or 9999 and a step further)."""
+    return JSONResponse(
+        {"detail": {"message": "(body): a date or duration is out of range", "field": "(body)"}},
+        status_code=422,
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> Response:
-    """503, without the driver's message (it may name hosts, users or URLs)."""
+    """503, without the driver's message (it may name hosts, users or URLs); 422 for a value the
+    database refuses to store (a NUL character in text on PostgreSQL)."""
+    if isinstance(exc, DataError):
+        return JSONResponse(
+            {"detail": {"message": "(body): a value the database cannot store", "field": "(body)"}},
+            status_code=422,
+        )
     _log.warning("database error answering %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+
+
+def _database_ready(probe_store: Store) -> bool:
+    path = sqlite_path_of(probe_store.engine)
+    if path is not None and not path.exists():
+        return False  # deleted under us: connecting would only create an empty file
+    return probe_store.ping()
 
 
 _HEALTHY = b'{"status":"ok"}'
 READS_AT_ONCE = 2  # HTTP reads in progress at once (see readgate.py); measured in bench_read_load.py
 READ_WAIT_SECONDS = 2.0  # the longest a read waits for deliveries in progress to finish
+_DASHBOARD_VIEWS = 8  # timeline ranges kept rendered
 # Not a possible token_urlsafe output (those have no '.'), so splitting on it finds only the slots.
 _NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAPI:
+    settings = settings or HttpSettings()
     app = FastAPI(title="deadlinewatch", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DuplicateSlackRequest, duplicate_answer)
+    probe = DatabaseProbe()
+    probe_store = Store(create_probe_engine(runtime.store.engine))
+    exporter = MetricsExporter(runtime, probe, probe_store)
 
     @app.middleware("http")
     async def security_headers(
@@ -82,9 +126,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         return Response(_HEALTHY, media_type="application/json")
 
     @app.get("/readyz")
-    def readyz() -> Response:
+    async def readyz() -> Response:
+        try:
+            database = await probe.arun("ready", lambda: _database_ready(probe_store))
+        except ProbeTimeout:
+            database = False
         checks = {
-            "database": runtime.store.ping(),
+            "database": database,
             "config": runtime.config() is not None,
             "scheduler": runtime.scheduler_running(),
         }
@@ -105,28 +153,40 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(render_metrics(runtime), media_type=CONTENT_TYPE)
+        return Response(exporter.render(), media_type=CONTENT_TYPE)
 
     # Whole-document pages, rendered once per state of the read model (and, for the words that
     # change with time, at most once a minute), then served from memory.
     calendars: SnapshotCache[str] = SnapshotCache()
-    dashboards: SnapshotCache[NoncePage] = SnapshotCache(min_age=60.0)
+    dashboards: dict[str, SnapshotCache[NoncePage]] = {}
 
-    @app.get("/calendar.ics")
-    def calendar() -> Response:
+    def calendar_response() -> Response:
         planner = runtime.planner()
         if planner is None:
             return JSONResponse({"detail": "no config loaded yet"}, status_code=503)
         now = runtime.now()
         model = states_of(planner, now)
         text = calendars.get(
-            (weakref.ref(model), model.revision), lambda: render_ics(planner, now), monotonic=time.monotonic
+            (weakref.ref(model), model.revision),
+            lambda: render_ics(planner, now, calendar_identity(runtime.store)),
+            monotonic=time.monotonic,
         )
         return Response(
             text,
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'inline; filename="deadlinewatch.ics"'},
         )
+
+    @app.get("/calendar.ics")
+    def calendar() -> Response:
+        return calendar_response()
+
+    @app.get("/calendar/{token}.ics", include_in_schema=False)
+    async def calendar_by_secret_url(token: str, request: Request) -> Response:
+        if not same_secret(token, settings.read_token):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        request.state.principal = "calendar-url"
+        return await run_in_threadpool(calendar_response)
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request) -> Response:
@@ -137,14 +197,21 @@ def create_app(runtime: Runtime) -> FastAPI:
         if planner is None:
             empty, _ = render_dashboard(None, now, nonce)
             return HTMLResponse(empty, status_code=503, headers=headers)
+        params = dict(request.query_params)
         model = states_of(planner, now)
 
         def build() -> NoncePage:
             # rendered with a placeholder nonce; each response gets its own
-            return NoncePage(render_dashboard(model, now, _NONCE_SLOT)[0].split(_NONCE_SLOT))
+            waiting = waiting_notices(runtime.store)
+            page, _ = render_dashboard(planner, now, _NONCE_SLOT, params=params, waiting=waiting)
+            return NoncePage(page.split(_NONCE_SLOT))
 
+        view = "&".join(f"{k}={v}" for k, v in sorted(params.items()))[:200]
+        if view not in dashboards and len(dashboards) >= _DASHBOARD_VIEWS:
+            dashboards.pop(next(iter(dashboards)))  # the oldest view asked for
+        cache = dashboards.setdefault(view, SnapshotCache(min_age=60.0))
         key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
-        page = dashboards.get(key, build, monotonic=time.monotonic)
+        page = cache.get(key, build, monotonic=time.monotonic)
         if "gzip" in request.headers.get("accept-encoding", ""):
             # compressed once per rendering (GZipMiddleware leaves an encoded body alone)
             headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
@@ -153,9 +220,17 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
-    # Outermost: compresses what the handlers and the other middleware produced. Bodies of 128 KiB
-    # and more are compressed in a worker thread (zlib lets go of the GIL), not on the event loop.
+    # Added innermost first: each add_middleware wraps everything added before it.
+    # Compression of what the handlers produced; bodies of 128 KiB and more are compressed in a
+    # worker thread (zlib lets go of the GIL), not on the event loop.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    # Outermost of all: reads beyond the gate's limit wait before any work is done for them.
+    # Reads beyond the gate's limit (or while deliveries are in progress) wait before any work is
+    # done for them; inside the host, body and token checks, which answer without waiting.
     app.add_middleware(ReadGate, limit=READS_AT_ONCE, busy=runtime.delivering, max_wait=READ_WAIT_SECONDS)
+    app.add_middleware(ReadAccess, read_token=settings.read_token, write_token=runtime.api_token)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, per_path=settings.body_limits())
+    app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts)
+    app.add_middleware(AccessLog)
+    app.add_middleware(HttpMetrics, registry=exporter.registry)
+    describe_openapi(app, read_token=bool(settings.read_token))
     return app
