@@ -1,0 +1,167 @@
+"""Sentences with their offsets, and what a sentence says about a commitment: whether it commits
+someone (its cue), the object committed to (the title), the parties it names, and tags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "no", "nos", "art", "arts", "para", "paras", "e.g", "i.e", "etc", "vs",
+    "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt", "prof", "inc", "ltd", "co", "cf", "pp", "p",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "res",
+    "u.s", "u.n", "u.k", "e.u", "a.m", "p.m",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"[.!?]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9])|\n\s*\n")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences in ``text`` with exact offsets (``text[start:end] == sentence.text``); blank lines
+    end a sentence, abbreviations ("U.S.", "Feb.", "No.") do not."""
+    sentences: list[Sentence] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group(0).startswith("."):
+            word = re.search(r"([\w.]+)$", text[start : m.start()])
+            if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
+                continue
+        _append(sentences, text, start, m.end())
+        start = m.end()
+    _append(sentences, text, start, len(text))
+    return sentences
+
+
+def _append(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        sentences.append(Sentence(start, end, text[start:end]))
+
+
+class Cue(StrEnum):
+    STRONG = "strong"  # "agreed to", "shall", "pledged to": a commitment whether or not it has a date
+    WEAK = "weak"  # "will", "should", "must": a commitment only with a deadline in the sentence
+
+
+_NEGATION = r"(?<!\bnot\s)(?<!\bnever\s)(?<!\bcannot\s)(?<!\bcan't\s)(?<!\bcan’t\s)(?<!\bfailed\s)(?<!\bfail\s)(?<!\bto\s)"
+STRONG = re.compile(
+    rf"{_NEGATION}\b(?:agree[sd]?|agreeing)\s+(?:\w+\s+){{0,2}}?(?:to|that|on|upon)\b"
+    r"|\b(?:is|are|remain|remains)\s+(?:\w+\s+)?committed\s+to\b|\bcommit(?:s|ted)?\s+(?:themselves\s+|itself\s+)?to\b"
+    r"|\bpledge[sd]?\s+to\b|\bundert(?:ake|akes|ook)\s+to\b|\bshall\b|\bdecides?\s+that\b|\bdemands?\s+that\b"
+    r"|\bcalls?\s+(?:up)?on\b|\burges?\b|\brequests?\b|\bare\s+scheduled\b|\bis\s+scheduled\b|\bneeds?\s+to\b",
+    re.IGNORECASE,
+)
+WEAK = re.compile(r"\b(?:will|should|must|is\s+to|are\s+to|has\s+to|have\s+to|to\s+be)\b", re.IGNORECASE)
+ANAPHORA = re.compile(
+    r"^(?:This|That|It|These|They|Such\s+\w+|The\s+(?:release|releases|process|withdrawal))\s+"
+    r"(?:should|must|will|shall|is\s+to|are\s+to|has\s+to|have\s+to|needs?\s+to)\b"
+)
+RELATION = re.compile(r"\b(?:follow(?:s|ed|ing)?|after|once|based\s+on|upon\s+(?:the\s+)?(?:completion|adoption)\s+of)\b", re.I)
+
+
+def cue_of(text: str) -> tuple[Cue, re.Match[str]] | None:
+    if m := STRONG.search(text):
+        return Cue.STRONG, m
+    if m := WEAK.search(text):
+        return Cue.WEAK, m
+    return None
+
+
+class Urgency(StrEnum):
+    """What a commitment with no time expression is: SPEC's seed reads "begin the talks" as asap,
+    "reinforce the cessation of hostilities" as immediate, "push for access" as open."""
+
+    ASAP = "asap"
+    IMMEDIATE = "immediate"
+    OPEN = "open"
+
+
+_BEGIN = re.compile(r"^(?:\w+\s+){0,3}?(?:begin|begins|beginning|start|launch|commence|resume|convene|initiate)\b", re.I)
+_STANDING = re.compile(
+    r"^(?:\w+\s+){0,2}?(?:reinforce|uphold|respect|observe|abide|comply|cease|halt|stop|refrain|strengthen|consolidate)\b",
+    re.I,
+)
+
+
+def urgency_of(obj: str) -> Urgency:
+    if _BEGIN.search(obj):
+        return Urgency.ASAP
+    if _STANDING.search(obj):
+        return Urgency.IMMEDIATE
+    return Urgency.OPEN
+
+
+_SUBJECT_MODAL = re.compile(
+    r"^(?:.{0,80}?\s)?(?:will|would|shall|should|must|needs?\s+to|is\s+to|are\s+to|has\s+to|have\s+to)\s+(?=\w)",
+    re.I,
+)
+_SOFTENERS = re.compile(r"^(?:(?:try|seek|strive|work|aim|endeavou?r)\s+to\s+|(?:also|further|jointly)\s+)+", re.I)
+_CUT = re.compile(
+    r",|;|:|\s[–—-]\s|\s+(?:which|who|whereby|in\s+order\s+to|so\s+as\s+to|so\s+that|to\s+fully|to\s+prevent"
+    r"|as\s+well|including)\b",
+    re.I,
+)
+
+
+def object_after(text: str, cue_end: int) -> str:
+    """The words committed to, after the cue: "... agreed that they would push for X" -> "push for X"."""
+    obj = text[cue_end:].strip()
+    obj = _SUBJECT_MODAL.sub("", obj, count=1) if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) else obj
+    obj = re.sub(r"^(?:to|that)\s+", "", obj, flags=re.I)
+    obj = _SUBJECT_MODAL.sub("", obj, count=1) if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) else obj
+    return _SOFTENERS.sub("", obj).strip()
+
+
+def title_from(obj: str, limit: int = 100) -> str:
+    """A short title: the object up to its first clause break, capitalised, at most ``limit``."""
+    cut = _CUT.search(obj, 12)
+    title = obj[: cut.start()] if cut else obj
+    title = re.sub(r"^(?:a|an|the)\s+", "", title.strip(" .,;:\"“”'’"), flags=re.I)
+    title = " ".join(title.split())
+    if len(title) > limit:
+        title = title[:limit].rsplit(" ", 1)[0]
+    return title[:1].upper() + title[1:]
+
+
+_PARTY = re.compile(
+    r"\b(?:(?:the\s+)?(?:[A-Z][\w'’-]+\s+){0,2}(?:government|regime|opposition(?:\s+groups)?|armed\s+groups|rebels"
+    r"|authorities|militias?|Secretary-General|Security\s+Council)|all\s+(?:the\s+)?parties(?:\s+to\s+the\s+conflict)?"
+    r"|(?:both|the\s+two)\s+sides)\b(?!\s+[Rr]esolution)"
+)
+
+
+def parties_in(text: str) -> list[str]:
+    found: list[str] = []
+    for m in _PARTY.finditer(text):
+        name = re.sub(r"^the\s+", "", m.group(0), flags=re.I)
+        name = re.sub(r"^(?:Both|The)\s+", "", name)
+        if name and name.lower() not in {p.lower() for p in found}:
+            found.append(name)
+    return found
+
+
+_TOPICS = [
+    (re.compile(r"constitution", re.I), "constitution"),
+    (re.compile(r"transition|political\s+process|talks|negotiat|dialogue|constitution|elections?", re.I), "political-process"),
+    (re.compile(r"\belections?\b|\bvot(?:e|ing)\b|\bballot", re.I), "elections"),
+    (re.compile(r"humanitarian|\baid\b|relief|access", re.I), "humanitarian"),
+    (re.compile(r"detainee|prisoner|hostage|abduct|detention", re.I), "detainees"),
+    (re.compile(r"cessation\s+of\s+hostilities|cease-?fire|truce|hostilities|armistice", re.I), "ceasefire"),
+    (re.compile(r"weapon|withdraw|troops|disarm|demobili|pull-?out", re.I), "security"),
+    (re.compile(r"sanction", re.I), "sanctions"),
+]
+
+
+def topic_tags(text: str) -> list[str]:
+    return [tag for pattern, tag in _TOPICS if pattern.search(text)]
