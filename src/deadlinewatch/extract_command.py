@@ -33,11 +33,14 @@ def add_extract_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     sub.add_argument(
         "file", nargs="?", metavar="FILE|-", help="plain text or .html file to read; - reads standard input"
     )
-    sub.add_argument("--phrase", metavar="TEXT", help="normalise this one deadline phrase instead of reading a file")
+    sub.add_argument(
+        "--phrase", metavar="TEXT", help="normalise this one deadline phrase instead of reading a file"
+    )
     sub.add_argument(
         "--announced",
         metavar="DATE",
-        help="the date the statement was made (YYYY-MM-DD): day 0 of 'within six months', the year of 'by August'",
+        help="the date the statement was made (YYYY-MM-DD): day 0 of 'within six months', "
+        "the year of 'by August'",
     )
     sub.add_argument(
         "--agreement",
@@ -77,7 +80,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     extraction = read_document(text, ctx, agreement)
     for finding in extraction.findings:
         if finding.warning:
-            print(f"{name}:{_line_of(text, finding.source.start)}: {finding.warning} (warning)", file=sys.stderr)
+            print(
+                f"{name}:{_line_of(text, finding.source.start)}: {finding.warning} (warning)", file=sys.stderr
+            )
     if not extraction.findings:
         print(f"{name}: no commitment found (nothing that commits someone to do something)", file=sys.stderr)
     if out_format == "json":
@@ -102,7 +107,9 @@ def _context(args: argparse.Namespace) -> Context:
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(f"--timezone {zone!r}: not an IANA time zone (e.g. Asia/Damascus, UTC)") from None
+            raise UsageError(
+                f"--timezone {zone!r}: not an IANA time zone (e.g. Asia/Damascus, UTC)"
+            ) from None
     return Context(announced, zone)
 
 
@@ -121,10 +128,14 @@ def _phrase(phrase: str, ctx: Context, out_format: str) -> int:
 
 
 def _phrase_json(phrase: str, reading: Reading, ctx: Context) -> dict[str, object]:
-    due: object = reading.due.text if not isinstance(reading.due, AfterDue) else {
-        "after": reading.due.slug,
-        "within": reading.due.within,
-    }
+    due: object = (
+        reading.due.text
+        if not isinstance(reading.due, AfterDue)
+        else {
+            "after": reading.due.slug,
+            "within": reading.due.within,
+        }
+    )
     result: dict[str, object] = {
         "phrase": phrase,
         "due": due,

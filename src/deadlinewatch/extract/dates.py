@@ -54,7 +54,7 @@ def month_number(text: str) -> int:
 
 
 def is_modal_word(text: str) -> bool:
-    """"may"/"march" in lower case are a verb, not a month, unless a day or a year stands beside."""
+    """ "may"/"march" in lower case are a verb, not a month, unless a day or a year stands beside."""
     return text in ("may", "march")
 
 
@@ -115,7 +115,9 @@ def _date(m: re.Match[str], ctx: Context) -> Outcome:
         return None if body is None else Declined(body)
     value, note = body
     if lead_is_before(m):
-        return day_due(value - timedelta(days=1), f"strictly before {value.isoformat()}: the day before{note}")
+        return day_due(
+            value - timedelta(days=1), f"strictly before {value.isoformat()}: the day before{note}"
+        )
     return day_due(value, f"the day {value.isoformat()}{note}")
 
 
@@ -129,7 +131,7 @@ def _instant(m: re.Match[str], ctx: Context) -> Outcome:
         return Declined(minutes)
     local = datetime(value.year, value.month, value.day) + timedelta(minutes=minutes)
     zone_text = m.group("zone")
-    zone: Zone | None | str = zone_named(zone_text) if zone_text else None
+    zone: Zone | str | None = zone_named(zone_text) if zone_text else None
     if isinstance(zone, str):
         return Declined(zone)
     if zone is None:
@@ -183,15 +185,24 @@ def _part(m: re.Match[str], ctx: Context) -> Outcome:
     pos = (m.group("pos") or "").lower()
     if pos in ("end", "close"):
         if lead_is_before(m):
-            return Understood(FixedDue(f"{year}-{month:02d}"), Precision.MONTH, f"before the end of the month {year}-{month:02d}{note}")
+            return Understood(
+                FixedDue(f"{year}-{month:02d}"),
+                Precision.MONTH,
+                f"before the end of the month {year}-{month:02d}{note}",
+            )
         return Understood(
             FixedDue(f"{year}-{month:02d}"),
             Precision.MONTH,
             f"by the end of the month: the month {year}-{month:02d}, due at its end{note}",
         )
-    word = {"early": "early", "mid": "mid", "late": "late", "beginning": "early", "start": "early", "middle": "mid"}[
-        part or pos
-    ]
+    word = {
+        "early": "early",
+        "mid": "mid",
+        "late": "late",
+        "beginning": "early",
+        "start": "early",
+        "middle": "mid",
+    }[part or pos]
     if lead_is_before(m):
         return Declined(f"{m.group(0).strip()!r}: 'before' a part of a month is not a window the config has")
     days = {"early": "1-10", "mid": "11-20", "late": "21-end"}[word]
@@ -213,7 +224,9 @@ def _month(m: re.Match[str], ctx: Context) -> Outcome:
     note = _year_note(year_text, year)
     if lead_is_before(m):
         prior = date(year, month, 1) - timedelta(days=1)
-        return day_due(prior, f"strictly before {calendar.month_name[month]} {year}: the last day before it{note}")
+        return day_due(
+            prior, f"strictly before {calendar.month_name[month]} {year}: the last day before it{note}"
+        )
     return Understood(
         FixedDue(f"{year}-{month:02d}"),
         Precision.MONTH,
@@ -222,8 +235,16 @@ def _month(m: re.Match[str], ctx: Context) -> Outcome:
 
 
 RULES: list[tuple[str, str, Handler]] = [
-    ("instant-time-first", rf"(?:{LEAD}\s+)?{TIME}{ZONE}?\s*,?\s*(?:on\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}", _instant),
-    ("instant-date-first", rf"(?:{LEAD}\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}\s*,?\s*(?:at\s+)?{TIME}{ZONE}?", _instant),
+    (
+        "instant-time-first",
+        rf"(?:{LEAD}\s+)?{TIME}{ZONE}?\s*,?\s*(?:on\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}",
+        _instant,
+    ),
+    (
+        "instant-date-first",
+        rf"(?:{LEAD}\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}\s*,?\s*(?:at\s+)?{TIME}{ZONE}?",
+        _instant,
+    ),
     ("date", rf"(?:{LEAD}\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}", _date),
     (
         "iso-date",

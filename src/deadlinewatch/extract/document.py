@@ -92,15 +92,39 @@ class _Draft:
 
 _TERMINAL = re.compile(r"[.!?][\"”’)\]]*\s*(?:[–—-]\s*[^.!?]{0,60})?$")
 _WH = re.compile(r"^(?:what|how|whether|which|who|why|when)\b", re.I)
-_SPLIT = re.compile(r",?\s+both\s+(?:are|were|to\s+be|scheduled|due|by)\b|\b(?:both|each)\s+by\b|\brespectively\b", re.I)
-_STOPWORDS = {"the", "this", "that", "which", "must", "based", "after", "with", "from", "their", "shall", "should",
-              "will", "would", "completion", "start", "beginning", "end", "adoption", "new", "these", "those"}  # fmt: skip
+_SPLIT = re.compile(
+    r",?\s+both\s+(?:are|were|to\s+be|scheduled|due|by)\b|\b(?:both|each)\s+by\b|\brespectively\b", re.I
+)
+_STOPWORDS = {
+    "the",
+    "this",
+    "that",
+    "which",
+    "must",
+    "based",
+    "after",
+    "with",
+    "from",
+    "their",
+    "shall",
+    "should",
+    "will",
+    "would",
+    "completion",
+    "start",
+    "beginning",
+    "end",
+    "adoption",
+    "new",
+    "these",
+    "those",
+}
 
 
 def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
     sentences = split_sentences(text)
     drafts: list[_Draft] = []
-    relations: list[Sentence] = []
+    relations: list[tuple[Sentence, int]] = []
     previous: _Draft | None = None
     for sentence in sentences:
         found = scan(sentence.text, ctx)
@@ -120,14 +144,16 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
             obj = object_after(sentence.text, m.end())
             if not obj or _WH.match(obj):
                 continue
-            draft = _Draft(sentence.start, sentence.end, "", sentence.text[m.start() :], sentence.text[: m.start()])
+            draft = _Draft(
+                sentence.start, sentence.end, "", sentence.text[m.start() :], sentence.text[: m.start()]
+            )
             draft.obj = _without_phrases(obj, sentence.text, found)
         elif any(r.rank >= Rank.ASAP for r in readings) and not _past(readings, ctx):
             draft = _Draft(sentence.start, sentence.end, "", sentence.text, "")
             draft.obj = _without_phrases(sentence.text, sentence.text, found)
         else:
-            if RELATION.search(sentence.text):
-                relations.append(sentence)
+            if relation := RELATION.search(sentence.text):
+                relations.append((sentence, relation.start()))
             continue
         draft.readings = list(found)
         drafts.extend(_split(draft, sentence.text))
@@ -135,11 +161,13 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
     for draft in drafts:
         if not draft.title:
             draft.title = title_from(draft.obj)
-    for sentence in relations:
-        target = _referent(sentence.text[RELATION.search(sentence.text).start() :], drafts, None)  # type: ignore[union-attr]
+    for sentence, relation_start in relations:
+        target = _referent(sentence.text[relation_start:], drafts, None)
         if target is None:
             continue
-        subject = re.split(r"\s+(?:may|will|must|should|shall|are|is|to\s+be)\b", sentence.text, maxsplit=1)[0]
+        subject = re.split(r"\s+(?:may|will|must|should|shall|are|is|to\s+be)\b", sentence.text, maxsplit=1)[
+            0
+        ]
         draft = _Draft(sentence.start, sentence.end, "", sentence.text, "")
         draft.title = f"{title_from(subject)}, after the {target.title[:1].lower()}{target.title[1:]}"
         draft.readings = list(scan(sentence.text, ctx))
@@ -175,12 +203,18 @@ def _without_phrases(obj: str, sentence: str, found: list[Reading | Refusal]) ->
 
 def _past(readings: list[Reading], ctx: Context) -> bool:
     """A weak-cue sentence whose dates all lie in years before the announcement tells history."""
-    years = [int(m.group(0)) for r in readings if isinstance(r.due, FixedDue) for m in [re.match(r"\d{4}", r.due.text)] if m]
+    years = [
+        int(m.group(0))
+        for r in readings
+        if isinstance(r.due, FixedDue)
+        for m in [re.match(r"\d{4}", r.due.text)]
+        if m
+    ]
     return bool(years) and max(years) < ctx.announced.year
 
 
 def _split(draft: _Draft, sentence: str) -> list[_Draft]:
-    """"a framework for X and a draft constitution, both are scheduled by August" -> two drafts."""
+    """ "a framework for X and a draft constitution, both are scheduled by August" -> two drafts."""
     cut = _SPLIT.search(draft.obj)
     if cut is None:
         return [draft]
@@ -194,7 +228,9 @@ def _split(draft: _Draft, sentence: str) -> list[_Draft]:
         first = first[gerund[-1].end() :]
     items = []
     for part in (first, second):
-        item = _Draft(draft.start, draft.end, title_from(part), part, draft.subject, list(draft.readings), part)
+        item = _Draft(
+            draft.start, draft.end, title_from(part), part, draft.subject, list(draft.readings), part
+        )
         items.append(item)
     return items
 
@@ -218,7 +254,11 @@ def _referent(words: str, drafts: list[_Draft], exclude: _Draft | None) -> _Draf
 def _assign_ids(drafts: list[_Draft], agreement_id: str) -> None:
     seen: set[str] = set()
     for draft in drafts:
-        words = [w for w in re.findall(r"[a-z0-9]+", draft.title.lower()) if w not in {"a", "an", "the", "of", "for", "to", "and", "in", "on", "between", "after"}]
+        words = [
+            w
+            for w in re.findall(r"[a-z0-9]+", draft.title.lower())
+            if w not in {"a", "an", "the", "of", "for", "to", "and", "in", "on", "between", "after"}
+        ]
         base = f"{agreement_id}-{slugify(' '.join(words), words=4)}"[:120]
         candidate, n = base, 2
         while candidate in seen:
@@ -231,13 +271,33 @@ def _finding(draft: _Draft, drafts: list[_Draft], text: str, country_tags: list[
     readings = [r for r in draft.readings if isinstance(r, Reading)]
     refusals = [r for r in draft.readings if isinstance(r, Refusal)]
     quote = text[draft.start : draft.end]
-    tags = tuple(dict.fromkeys([*country_tags, *topic_tags(draft.title + " " + draft.scope if not draft.obj else draft.obj)]))
+    tags = tuple(
+        dict.fromkeys(
+            [*country_tags, *topic_tags(draft.title + " " + draft.scope if not draft.obj else draft.obj)]
+        )
+    )
     parties = tuple(parties_in(draft.scope))
 
-    def done(due: Due, precision: Precision, why: str, phrase: str | None, after_id: str | None = None,
-             warning: str | None = None) -> Finding:  # fmt: skip
-        return Finding(draft.id, draft.title, parties, tags, due, after_id, precision, why,
-                       Source(quote, draft.start, draft.end, phrase), warning)  # fmt: skip
+    def done(
+        due: Due,
+        precision: Precision,
+        why: str,
+        phrase: str | None,
+        after_id: str | None = None,
+        warning: str | None = None,
+    ) -> Finding:
+        return Finding(
+            draft.id,
+            draft.title,
+            parties,
+            tags,
+            due,
+            after_id,
+            precision,
+            why,
+            Source(quote, draft.start, draft.end, phrase),
+            warning,
+        )
 
     explicit = [r for r in readings if r.rank == Rank.EXPLICIT]
     if draft.relation_to is not None:
@@ -246,40 +306,78 @@ def _finding(draft: _Draft, drafts: list[_Draft], text: str, country_tags: list[
         if len(periods) == 1:
             reading = periods[0]
             assert isinstance(reading.due, AfterDue)
-            return done(AfterDue(reading.due.within, target.title), Precision.RELATIVE,
-                        f"{reading.due.within} after {target.id}", reading.phrase, target.id)  # fmt: skip
+            return done(
+                AfterDue(reading.due.within, target.title),
+                Precision.RELATIVE,
+                f"{reading.due.within} after {target.id}",
+                reading.phrase,
+                target.id,
+            )
         known = known_period(text, quote)
         if known is not None:
-            return done(AfterDue(known.within, target.title), Precision.RELATIVE,
-                        f"follows {target.id}; the text states no period, it names {known.citation}", None, target.id)  # fmt: skip
-        return done(FixedDue("open"), Precision.OPEN, f"follows {target.id}", None,
-                    warning=f"{draft.id}: follows {target.id} but states no period; set due: {{after: {target.id}, within: ...}}")  # fmt: skip
+            return done(
+                AfterDue(known.within, target.title),
+                Precision.RELATIVE,
+                f"follows {target.id}; the text states no period, it names {known.citation}",
+                None,
+                target.id,
+            )
+        return done(
+            FixedDue("open"),
+            Precision.OPEN,
+            f"follows {target.id}",
+            None,
+            warning=f"{draft.id}: follows {target.id} but states no period; "
+            f"set due: {{after: {target.id}, within: ...}}",
+        )
     if explicit:
         dues = list(dict.fromkeys(r.due for r in explicit))
         if len(dues) > 1:
             phrases = "; ".join(repr(r.phrase) for r in explicit)
-            return done(FixedDue("open"), Precision.OPEN, "several deadlines in one sentence", phrases,
-                        warning=f"{draft.id}: several deadlines ({phrases}); left as open, choose one")  # fmt: skip
+            return done(
+                FixedDue("open"),
+                Precision.OPEN,
+                "several deadlines in one sentence",
+                phrases,
+                warning=f"{draft.id}: several deadlines ({phrases}); left as open, choose one",
+            )
         reading = explicit[0]
         if isinstance(reading.due, AfterDue) and reading.due.referent is not None:
-            target = _referent(reading.due.referent, drafts, draft)
-            if target is None:
-                return done(FixedDue("open"), Precision.OPEN, reading.reasoning, reading.phrase,
-                            warning=f"{draft.id}: {reading.phrase!r} counts from {reading.due.referent!r}, which no "
-                            "commitment in this text stands for; left as open")  # fmt: skip
-            return done(reading.due, Precision.RELATIVE, f"{reading.reasoning} -> {target.id}", reading.phrase, target.id)
+            referred = _referent(reading.due.referent, drafts, draft)
+            if referred is None:
+                return done(
+                    FixedDue("open"),
+                    Precision.OPEN,
+                    reading.reasoning,
+                    reading.phrase,
+                    warning=f"{draft.id}: {reading.phrase!r} counts from {reading.due.referent!r}, which no "
+                    "commitment in this text stands for; left as open",
+                )
+            return done(
+                reading.due,
+                Precision.RELATIVE,
+                f"{reading.reasoning} -> {referred.id}",
+                reading.phrase,
+                referred.id,
+            )
         return done(reading.due, reading.precision, reading.reasoning, reading.phrase)
     if refusals:
         refusal = refusals[0]
-        return done(FixedDue("open"), Precision.OPEN, refusal.reason, refusal.phrase,
-                    warning=f"{draft.id}: {refusal.phrase!r} not understood ({refusal.reason}); left as open")  # fmt: skip
+        return done(
+            FixedDue("open"),
+            Precision.OPEN,
+            refusal.reason,
+            refusal.phrase,
+            warning=f"{draft.id}: {refusal.phrase!r} not understood ({refusal.reason}); left as open",
+        )
     if readings:
         reading = max(readings, key=lambda r: r.rank)
         return done(reading.due, reading.precision, reading.reasoning, reading.phrase)
     urgency = urgency_of(draft.obj or draft.title)
     why = {
         "asap": "no time expression; a commitment to begin something is read as as soon as possible (asap)",
-        "immediate": "no time expression; upholding or reinforcing what is already agreed binds at once (immediate)",
+        "immediate": "no time expression; upholding or reinforcing what is already agreed binds at once "
+        "(immediate)",
         "open": "no time expression: an open-ended commitment (open)",
     }[urgency.value]
     return done(FixedDue(urgency.value), Precision.OPEN, why, None)

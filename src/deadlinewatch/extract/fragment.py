@@ -43,7 +43,11 @@ def to_yaml(extraction: Extraction, *, with_agreement: bool = True, origin: str 
         "# Check every title, party and due against the quote before using it.",
     ]
     if with_agreement:
-        lines += ["agreements:", f"  - id: {extraction.agreement_id}", f"    title: {_quoted(extraction.agreement_title)}"]
+        lines += [
+            "agreements:",
+            f"  - id: {extraction.agreement_id}",
+            f"    title: {_quoted(extraction.agreement_title)}",
+        ]
         lines.append(f"    announced: {extraction.announced.isoformat()}")
         if extraction.parties:
             lines.append(f"    parties: [{', '.join(_quoted(p) for p in extraction.parties)}]")

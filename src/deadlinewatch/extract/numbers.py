@@ -33,7 +33,9 @@ _SEP = r"(?:-|\s+|\s*-\s*)"
 _UNIT_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
 _TENS_WORD = "|".join(sorted(_TENS, key=len, reverse=True))
 _BELOW_100 = rf"(?:(?:{_TENS_WORD})(?:{_SEP}(?:{_UNIT_WORD}))?|{_UNIT_WORD})"
-_WORDS = rf"(?:{_BELOW_100}{_SEP}hundred(?:(?:{_SEP}and)?{_SEP}{_BELOW_100})?|(?:a|one){_SEP}hundred|{_BELOW_100})"
+_WORDS = (
+    rf"(?:{_BELOW_100}{_SEP}hundred(?:(?:{_SEP}and)?{_SEP}{_BELOW_100})?|(?:a|one){_SEP}hundred|{_BELOW_100})"
+)
 _DIGITS = r"\d{1,3}(?:,\d{3})*"
 
 NUMBER = rf"(?:(?:{_WORDS})(?:\s*\(\s*{_DIGITS}\s*\))?|{_DIGITS}(?:\s*\(\s*(?:{_WORDS})\s*\))?|an?|one)"

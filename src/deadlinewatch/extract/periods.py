@@ -54,14 +54,22 @@ def _quarter(m: re.Match[str], ctx: Context) -> Outcome:
         note = f" (no year given: the next such quarter on or after the announcement, {year})"
     if lead_is_before(m) and not m.group("end"):
         first = date(year, 3 * quarter - 2, 1)
-        return day_due(first - timedelta(days=1), f"strictly before Q{quarter} {year}: the day before it{note}")
-    return Understood(FixedDue(f"{year}-Q{quarter}"), Precision.QUARTER, f"quarter {quarter} of {year}, due at its end{note}")
+        return day_due(
+            first - timedelta(days=1), f"strictly before Q{quarter} {year}: the day before it{note}"
+        )
+    return Understood(
+        FixedDue(f"{year}-Q{quarter}"),
+        Precision.QUARTER,
+        f"quarter {quarter} of {year}, due at its end{note}",
+    )
 
 
 def _quarter_short(m: re.Match[str], ctx: Context) -> Outcome:
     quarter = int(m.group("qa") or m.group("qb"))
     year = int(m.group("ya") or m.group("yb"))
-    return Understood(FixedDue(f"{year}-Q{quarter}"), Precision.QUARTER, f"quarter {quarter} of {year}, due at its end")
+    return Understood(
+        FixedDue(f"{year}-Q{quarter}"), Precision.QUARTER, f"quarter {quarter} of {year}, due at its end"
+    )
 
 
 def _half(m: re.Match[str], ctx: Context) -> Outcome:
@@ -86,14 +94,17 @@ def _relative_calendar(m: re.Match[str], ctx: Context) -> Outcome:
     announced = ctx.announced
     if unit == "year":
         year = announced.year + step
-        return _year_due(year, f"{which} year from the announcement ({announced.isoformat()}): {year}, due at its end")
+        return _year_due(
+            year, f"{which} year from the announcement ({announced.isoformat()}): {year}, due at its end"
+        )
     if unit == "month":
         month0 = announced.month - 1 + step
         year, month = announced.year + month0 // 12, month0 % 12 + 1
         return Understood(
             FixedDue(f"{year}-{month:02d}"),
             Precision.MONTH,
-            f"{which} month from the announcement ({announced.isoformat()}): {year}-{month:02d}, due at its end",
+            f"{which} month from the announcement ({announced.isoformat()}): {year}-{month:02d}, "
+            "due at its end",
         )
     monday = announced - timedelta(days=announced.weekday()) + timedelta(weeks=step)
     iso = monday.isocalendar()
@@ -108,7 +119,9 @@ def _day_word(m: re.Match[str], ctx: Context) -> Outcome:
     word = " ".join(m.group("w").lower().split())
     shift = 2 if "day after tomorrow" in word else 1 if word == "tomorrow" else 0
     value = ctx.announced + timedelta(days=shift)
-    return day_due(value, f"{word!r} from the announcement ({ctx.announced.isoformat()}): {value.isoformat()}")
+    return day_due(
+        value, f"{word!r} from the announcement ({ctx.announced.isoformat()}): {value.isoformat()}"
+    )
 
 
 def _weekday(m: re.Match[str], ctx: Context) -> Outcome:
@@ -118,14 +131,20 @@ def _weekday(m: re.Match[str], ctx: Context) -> Outcome:
         m.group("wd").lower()
     )
     if m.group("next"):
-        return Declined(f"{m.group(0).strip()!r}: 'next' weekday can mean this week's or next week's; write the date")
+        return Declined(
+            f"{m.group(0).strip()!r}: 'next' weekday can mean this week's or next week's; write the date"
+        )
     ahead = (wanted - ctx.announced.weekday()) % 7
     if ahead == 0:
-        return Declined(f"{m.group(0).strip()!r} was said on that weekday: today or in a week? write the date")
+        return Declined(
+            f"{m.group(0).strip()!r} was said on that weekday: today or in a week? write the date"
+        )
     value = ctx.announced + timedelta(days=ahead)
     if lead_is_before(m):
         value -= timedelta(days=1)
-    return day_due(value, f"the next {m.group('wd').capitalize()} after the announcement: {value.isoformat()}")
+    return day_due(
+        value, f"the next {m.group('wd').capitalize()} after the announcement: {value.isoformat()}"
+    )
 
 
 def _week_of(m: re.Match[str], ctx: Context) -> Outcome:
@@ -135,7 +154,9 @@ def _week_of(m: re.Match[str], ctx: Context) -> Outcome:
     value, note = body
     iso = value.isocalendar()
     return Understood(
-        FixedDue(f"{iso.year}-W{iso.week:02d}"), Precision.WEEK, f"the ISO week holding {value.isoformat()}{note}"
+        FixedDue(f"{iso.year}-W{iso.week:02d}"),
+        Precision.WEEK,
+        f"the ISO week holding {value.isoformat()}{note}",
     )
 
 
@@ -198,7 +219,11 @@ RULES: list[tuple[str, str, Handler]] = [
         rf"|the\s+day\s+after\s+tomorrow)\b",
         _day_word,
     ),
-    ("weekday", rf"(?:{LEAD}\s+)?(?P<next>next\s+)?\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", _weekday),
+    (
+        "weekday",
+        rf"(?:{LEAD}\s+)?(?P<next>next\s+)?\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+        _weekday,
+    ),
     (
         "week-of",
         rf"(?:{LEAD}\s+)?the\s+week\s+(?:of|beginning|starting|commencing)\s+(?:on\s+)?(?:the\s+)?{WEEKDAY}?{DATE_BODY}",
@@ -217,5 +242,9 @@ RULES: list[tuple[str, str, Handler]] = [
         rf"\b(?:{_END})?(?:the\s+)?(?:spring|summer|autumn|winter)\b(?:\s+(?:of\s+)?{YEAR}\b)?",
         _decline("seasons differ by hemisphere and usage; write the month or the date meant"),
     ),
-    ("fiscal-year", r"\b(?:fiscal|financial|budget)\s+year\b|\bFY\s?\d{2,4}\b", _decline("a fiscal year depends on the country")),
+    (
+        "fiscal-year",
+        r"\b(?:fiscal|financial|budget)\s+year\b|\bFY\s?\d{2,4}\b",
+        _decline("a fiscal year depends on the country"),
+    ),
 ]

@@ -6,12 +6,16 @@ import html
 import re
 
 _DROP = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.I | re.S)
-_BLOCK = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/section|/article|p|h[1-6]|li)\b[^>]*>", re.I)
+_BLOCK = re.compile(
+    r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/section|/article|p|h[1-6]|li)\b[^>]*>", re.I
+)
 _TAG = re.compile(r"<[^>]+>")
 
 
 def looks_like_html(name: str, text: str) -> bool:
-    return name.lower().endswith((".html", ".htm")) or bool(re.match(r"\s*(?:<!doctype html|<html\b)", text, re.I))
+    return name.lower().endswith((".html", ".htm")) or bool(
+        re.match(r"\s*(?:<!doctype html|<html\b)", text, re.I)
+    )
 
 
 def html_to_text(markup: str) -> str:

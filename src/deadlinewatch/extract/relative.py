@@ -8,7 +8,16 @@ from __future__ import annotations
 import re
 
 from deadlinewatch.extract.dates import Handler
-from deadlinewatch.extract.model import AfterDue, Context, Declined, FixedDue, Outcome, Precision, Rank, Understood
+from deadlinewatch.extract.model import (
+    AfterDue,
+    Context,
+    Declined,
+    FixedDue,
+    Outcome,
+    Precision,
+    Rank,
+    Understood,
+)
 from deadlinewatch.extract.numbers import NUMBER, ORDINAL, cardinal, ordinal
 
 UNIT = r"(?:hours?|hrs?|(?:calendar\s+)?days?|weeks?|fortnights?|months?|years?|minutes?)"
@@ -29,7 +38,10 @@ _SUFFIX = r"(?:\s+(?:period|timeframe|time\s*frame|deadline|window|timeline|limi
 _LINK = r"(?P<link>of|from|after|following|since|upon|counting\s+from|starting\s+from|as\s+from|as\s+of)"
 _ANCHOR = r"(?P<anchor>[^,;:.()\[\]\"“”]{1,160})"
 
-_ACT = r"(?:signing|signature|adoption|announcement|entry\s+into\s+force|conclusion|publication|passage|issuance|approval)"
+_ACT = (
+    r"(?:signing|signature|adoption|announcement|entry\s+into\s+force|conclusion|publication|passage"
+    r"|issuance|approval)"
+)
 _DOC = (
     r"(?:agreement|accord|resolution|decision|declaration|statement|document|memorandum|protocol|treaty"
     r"|arrangement|communiqu[ée]|text|understanding|deal|ceasefire|truce|plan|roadmap|framework|instrument)"
@@ -71,10 +83,10 @@ def _half_duration(m: re.Match[str]) -> str | None:
     return {"year": f"{count * 12 + 6}mo", "day": f"{count * 24 + 12}h", "hour": f"{count * 60 + 30}m"}[unit]
 
 
-def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | str | None:
+def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | None:
     """The anchor after the link word: ``(None, end)`` for the announcement (signing, adoption of
-    this resolution...), ``(referent, end)`` for another event, a message for one declined, or
-    ``None`` when the words are no event at all."""
+    this resolution...), ``(referent, end)`` for another event, or ``None`` when the words are no
+    event at all."""
     start = m.start("anchor")
     anchor = m.group("anchor")
     if announced := _ANNOUNCED.match(anchor):
@@ -102,9 +114,16 @@ def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | str | Non
 
 def _relative(within: str, anchor: tuple[str | None, int] | None, phrase: str) -> Understood:
     if anchor is None or anchor[0] is None:
-        what = "the announcement (signing/adoption)" if anchor else "the announcement (no other starting point named)"
+        what = (
+            "the announcement (signing/adoption)"
+            if anchor
+            else "the announcement (no other starting point named)"
+        )
         return Understood(
-            AfterDue(within), Precision.RELATIVE, f"{within} counted from {what}", end=anchor[1] if anchor else None
+            AfterDue(within),
+            Precision.RELATIVE,
+            f"{within} counted from {what}",
+            end=anchor[1] if anchor else None,
         )
     referent, end = anchor
     return Understood(
@@ -138,8 +157,6 @@ def _period(m: re.Match[str], ctx: Context) -> Outcome:
     anchor = None
     if m.group("link"):
         anchor = anchor_of(m, m.string)
-        if isinstance(anchor, str):
-            return Declined(anchor)
         if anchor is None:
             return None
     elif not lead and mod not in ("first", "initial"):
@@ -157,28 +174,35 @@ def _ordinal_day(m: re.Match[str], ctx: Context) -> Outcome:
         return Declined(f"{m.group(0).strip()!r}: the ordinal is not understood")
     if m.group("link").lower() == "of":
         return Declined(
-            f"{m.group(0).strip()!r}: 'the Nth day of' a period does not say whether its first day is day 0 or day 1"
+            f"{m.group(0).strip()!r}: 'the Nth day of' a period does not say whether its first day is "
+            "day 0 or day 1"
         )
     anchor = anchor_of(m, m.string)
-    if anchor is None or isinstance(anchor, str):
-        return None if anchor is None else Declined(anchor)
+    if anchor is None:
+        return None
     return _relative(duration_text(count, m.group("unit")), anchor, m.group(0))
 
 
 def _d_plus(m: re.Match[str], ctx: Context) -> Outcome:
     days = int(m.group("dn"))
     return Understood(
-        AfterDue(f"{days}d", "D-Day"), Precision.RELATIVE, f"{days} days after D-Day (the day the agreement defines as D)"
+        AfterDue(f"{days}d", "D-Day"),
+        Precision.RELATIVE,
+        f"{days} days after D-Day (the day the agreement defines as D)",
     )
 
 
 def _upon(m: re.Match[str], ctx: Context) -> Outcome:
     anchor = anchor_of(m, m.string)
-    if anchor is None or isinstance(anchor, str):
-        return None if anchor is None else Declined(anchor)
+    if anchor is None:
+        return None
     if anchor[0] is None:
         return Understood(
-            FixedDue("immediate"), Precision.OPEN, "upon the announcement itself: immediate", Rank.IMMEDIATE, anchor[1]
+            FixedDue("immediate"),
+            Precision.OPEN,
+            "upon the announcement itself: immediate",
+            Rank.IMMEDIATE,
+            anchor[1],
         )
     days = 1 if m.group("nextday") else 0
     return _relative(f"{days}d", anchor, m.group(0))

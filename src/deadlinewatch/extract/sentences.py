@@ -54,7 +54,10 @@ class Cue(StrEnum):
     WEAK = "weak"  # "will", "should", "must": a commitment only with a deadline in the sentence
 
 
-_NEGATION = r"(?<!\bnot\s)(?<!\bnever\s)(?<!\bcannot\s)(?<!\bcan't\s)(?<!\bcan’t\s)(?<!\bfailed\s)(?<!\bfail\s)(?<!\bto\s)"
+_NEGATION = (
+    r"(?<!\bnot\s)(?<!\bnever\s)(?<!\bcannot\s)(?<!\bcan't\s)(?<!\bcan’t\s)(?<!\bfailed\s)(?<!\bfail\s)"
+    r"(?<!\bto\s)"
+)
 STRONG = re.compile(
     rf"{_NEGATION}\b(?:agree[sd]?|agreeing)\s+(?:\w+\s+){{0,2}}?(?:to|that|on|upon)\b"
     r"|\b(?:is|are|remain|remains)\s+(?:\w+\s+)?committed\s+to\b|\bcommit(?:s|ted)?\s+(?:themselves\s+|itself\s+)?to\b"
@@ -67,7 +70,9 @@ ANAPHORA = re.compile(
     r"^(?:This|That|It|These|They|Such\s+\w+|The\s+(?:release|releases|process|withdrawal))\s+"
     r"(?:should|must|will|shall|is\s+to|are\s+to|has\s+to|have\s+to|needs?\s+to)\b"
 )
-RELATION = re.compile(r"\b(?:follow(?:s|ed|ing)?|after|once|based\s+on|upon\s+(?:the\s+)?(?:completion|adoption)\s+of)\b", re.I)
+RELATION = re.compile(
+    r"\b(?:follow(?:s|ed|ing)?|after|once|based\s+on|upon\s+(?:the\s+)?(?:completion|adoption)\s+of)\b", re.I
+)
 
 
 def cue_of(text: str) -> tuple[Cue, re.Match[str]] | None:
@@ -87,7 +92,9 @@ class Urgency(StrEnum):
     OPEN = "open"
 
 
-_BEGIN = re.compile(r"^(?:\w+\s+){0,3}?(?:begin|begins|beginning|start|launch|commence|resume|convene|initiate)\b", re.I)
+_BEGIN = re.compile(
+    r"^(?:\w+\s+){0,3}?(?:begin|begins|beginning|start|launch|commence|resume|convene|initiate)\b", re.I
+)
 _STANDING = re.compile(
     r"^(?:\w+\s+){0,2}?(?:reinforce|uphold|respect|observe|abide|comply|cease|halt|stop|refrain|strengthen|consolidate)\b",
     re.I,
@@ -106,7 +113,9 @@ _SUBJECT_MODAL = re.compile(
     r"^(?:.{0,80}?\s)?(?:will|would|shall|should|must|needs?\s+to|is\s+to|are\s+to|has\s+to|have\s+to)\s+(?=\w)",
     re.I,
 )
-_SOFTENERS = re.compile(r"^(?:(?:try|seek|strive|work|aim|endeavou?r)\s+to\s+|(?:also|further|jointly)\s+)+", re.I)
+_SOFTENERS = re.compile(
+    r"^(?:(?:try|seek|strive|work|aim|endeavou?r)\s+to\s+|(?:also|further|jointly)\s+)+", re.I
+)
 _CUT = re.compile(
     r",|;|:|\s[–—-]\s|\s+(?:which|who|whereby|in\s+order\s+to|so\s+as\s+to|so\s+that|to\s+fully|to\s+prevent"
     r"|as\s+well|including)\b",
@@ -117,9 +126,17 @@ _CUT = re.compile(
 def object_after(text: str, cue_end: int) -> str:
     """The words committed to, after the cue: "... agreed that they would push for X" -> "push for X"."""
     obj = text[cue_end:].strip()
-    obj = _SUBJECT_MODAL.sub("", obj, count=1) if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) else obj
+    obj = (
+        _SUBJECT_MODAL.sub("", obj, count=1)
+        if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I)
+        else obj
+    )
     obj = re.sub(r"^(?:to|that)\s+", "", obj, flags=re.I)
-    obj = _SUBJECT_MODAL.sub("", obj, count=1) if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) else obj
+    obj = (
+        _SUBJECT_MODAL.sub("", obj, count=1)
+        if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I)
+        else obj
+    )
     return _SOFTENERS.sub("", obj).strip()
 
 
@@ -153,7 +170,10 @@ def parties_in(text: str) -> list[str]:
 
 _TOPICS = [
     (re.compile(r"constitution", re.I), "constitution"),
-    (re.compile(r"transition|political\s+process|talks|negotiat|dialogue|constitution|elections?", re.I), "political-process"),
+    (
+        re.compile(r"transition|political\s+process|talks|negotiat|dialogue|constitution|elections?", re.I),
+        "political-process",
+    ),
     (re.compile(r"\belections?\b|\bvot(?:e|ing)\b|\bballot", re.I), "elections"),
     (re.compile(r"humanitarian|\baid\b|relief|access", re.I), "humanitarian"),
     (re.compile(r"detainee|prisoner|hostage|abduct|detention", re.I), "detainees"),

@@ -16,7 +16,10 @@ ASAP = (
     r"|\bin\s+the\s+(?:coming|next\s+few|upcoming)\s+(?:days|weeks|months)\b|\bin\s+the\s+(?:near|immediate)\s+future\b"
     r"|\bsoon\b|\bshortly\b|\bwithout\s+preconditions\s+and\s+without\s+delay\b"
 )
-IMMEDIATE = r"\bimmediate(?:ly)?\b|\bforthwith\b|\bat\s+once\b|\bwith\s+immediate\s+effect\b|\beffective\s+immediately\b"
+IMMEDIATE = (
+    r"\bimmediate(?:ly)?\b|\bforthwith\b|\bat\s+once\b|\bwith\s+immediate\s+effect\b"
+    r"|\beffective\s+immediately\b"
+)
 ONGOING = (
     r"\bat\s+all\s+times\b|\bon\s+an?\s+(?:ongoing|continuous|continuing|permanent|regular|sustained)\s+basis\b"
     r"|\bcontinu(?:e|es|ed|ing)\s+to\b|\bcontinuously\b|\bongoing\b|\bpermanent(?:ly)?\b|\bhenceforth\b"

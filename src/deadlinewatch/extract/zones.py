@@ -66,7 +66,7 @@ class Zone:
         return text + ("Z" if offset == "+00:00" else offset)
 
 
-def zone_named(text: str) -> Zone | None | str:
+def zone_named(text: str) -> Zone | str | None:
     """The zone a name gives; ``None`` for "local time" (the default zone applies); a message
     string when the name is not one this reader knows."""
     lowered = " ".join(text.lower().replace("’", "'").split())
