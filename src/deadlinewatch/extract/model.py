@@ -3,6 +3,7 @@ phrase (:class:`Reading`), and a commitment found in a text (:class:`Finding`)."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, StrEnum
@@ -47,7 +48,10 @@ class AfterDue:
     @property
     def slug(self) -> str:
         """The placeholder id for the referent when no commitment stands for it."""
-        return "announced" if self.referent is None else slugify(self.referent, drop_articles=True)
+        if self.referent is None:
+            return "announced"
+        event = re.sub(r"^(?:the\s+)?date\s+of\s+", "", self.referent, flags=re.IGNORECASE)
+        return slugify(event, drop_articles=True)
 
 
 Due = FixedDue | AfterDue
@@ -94,8 +98,6 @@ _ARTICLES = {"the", "a", "an", "this", "these", "that", "its", "their"}
 
 def slugify(text: str, *, drop_articles: bool = False, words: int = 8) -> str:
     """Lower-case letters and digits joined by ``-`` (an id the config accepts)."""
-    import re
-
     tokens = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s", ""))
     if drop_articles:
         tokens = [t for t in tokens if t not in _ARTICLES] or tokens

@@ -34,7 +34,7 @@ _HALF = (
     rf"(?:(?P<hnum>{NUMBER})\s+and\s+a\s+half\s+(?P<hunit>years?|days?|hours?)"
     rf"|(?:a|one)\s+(?P<hunit2>year|day|hour)\s+and\s+a\s+half|half\s+an?\s+(?P<hunit3>year|day|hour))"
 )
-_SUFFIX = r"(?:\s+(?:period|timeframe|time\s*frame|deadline|window|timeline|limit))?"
+_SUFFIX = r"(?P<sfx>\s+(?:period|timeframe|time\s*frame|deadline|window|timeline|limit))?"
 _LINK = r"(?P<link>of|from|after|following|since|upon|counting\s+from|starting\s+from|as\s+from|as\s+of)"
 _ANCHOR = r"(?P<anchor>[^,;:.()\[\]\"“”]{1,160})"
 
@@ -47,7 +47,7 @@ _DOC = (
     r"|arrangement|communiqu[ée]|text|understanding|deal|ceasefire|truce|plan|roadmap|framework|instrument)"
 )
 _ANNOUNCED = re.compile(
-    rf"(?:(?:the|its)\s+)?(?:date\s+(?:of\s+)?(?:the\s+)?)?(?:{_ACT}(?:\s+(?:of|by\s+the\s+parties\s+(?:of|to))\s+"
+    rf"(?:(?:the|its)\s+)?(?:date\s+(?:of\s+)?(?:the\s+)?)?(?:{_ACT}(?!\s+(?:day|date)\b)(?:\s+(?:of|by\s+the\s+parties\s+(?:of|to))\s+"
     rf"(?:this|the\s+present|the|these)\s+(?:[\w-]+\s+){{0,3}}?{_DOC}s?)?(?:\s+by\s+the\s+parties)?"
     rf"|(?:this|the\s+present)\s+(?:[\w-]+\s+){{0,2}}?{_DOC})\b|(?:today|now|the\s+date\s+hereof|this\s+date)\b",
     re.IGNORECASE,
@@ -59,6 +59,7 @@ _STOP = {
     "where", "whereby", "including", "after", "before", "following", "not", "no", "respectively",
 }  # fmt: skip
 _WORD = re.compile(r"\S+")
+_EVENT_NOUN = re.compile(r"^[a-z-]{3,}(?:tion|sion|ment|al|ance|ence|ure)$")
 
 
 def _suffix(unit: str) -> tuple[str, int]:
@@ -94,13 +95,13 @@ def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | None:
     words: list[re.Match[str]] = []
     for word in _WORD.finditer(anchor):
         token = word.group(0).lower().strip("'’")
-        if token in _STOP or len(words) >= 8:
+        if token in _STOP or len(words) >= 10:
             break
         words.append(word)
     if not words:
         return None
     first = words[0].group(0)
-    if first.lower() not in ("the", "its", "their") and not first[0].isupper():
+    if first.lower() not in ("the", "its", "their") and not first[0].isupper() and not _EVENT_NOUN.match(first):
         return None
     while words and words[-1].group(0).lower() in ("the", "of", "its", "their", "a", "an", "from", "into"):
         words.pop()
@@ -159,7 +160,7 @@ def _period(m: re.Match[str], ctx: Context) -> Outcome:
         anchor = anchor_of(m, m.string)
         if anchor is None:
             return None
-    elif not lead and mod not in ("first", "initial"):
+    elif not lead and mod not in ("first", "initial") and not m.group("sfx"):
         return None
     if lead == "for":
         return Declined(f"{m.group(0).strip()!r}: a duration ('for ...') is not a deadline")
