@@ -141,7 +141,7 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
         if not _TERMINAL.search(sentence.text):
             continue  # a heading or a caption, not a sentence
         if kind is Cue.STRONG:
-            obj = object_after(sentence.text, m.end())
+            obj = object_after(sentence.text, m.start(), m.end())
             if not obj or _WH.match(obj):
                 continue
             draft = _Draft(
@@ -169,7 +169,9 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
             0
         ]
         draft = _Draft(sentence.start, sentence.end, "", sentence.text, "")
-        draft.title = f"{title_from(subject)}, after the {target.title[:1].lower()}{target.title[1:]}"
+        named = re.search(r"\b(?:the|this|that|its)\s+((?:[\w-]+\s+){0,2}[\w-]+)\W*$", sentence.text)
+        after = named.group(1) if named else target.title[:1].lower() + target.title[1:]
+        draft.title = f"{title_from(subject)}, after the {after}"
         draft.readings = list(scan(sentence.text, ctx))
         draft.relation_to = target
         drafts.append(draft)

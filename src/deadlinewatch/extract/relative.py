@@ -47,8 +47,9 @@ _DOC = (
     r"|arrangement|communiqu[ée]|text|understanding|deal|ceasefire|truce|plan|roadmap|framework|instrument)"
 )
 _ANNOUNCED = re.compile(
-    rf"(?:(?:the|its)\s+)?(?:date\s+(?:of\s+)?(?:the\s+)?)?(?:{_ACT}(?!\s+(?:day|date)\b)(?:\s+(?:of|by\s+the\s+parties\s+(?:of|to))\s+"
-    rf"(?:this|the\s+present|the|these)\s+(?:[\w-]+\s+){{0,3}}?{_DOC}s?)?(?:\s+by\s+the\s+parties)?"
+    rf"(?:(?:the|its)\s+)?(?:date\s+(?:of\s+)?(?:the\s+)?)?(?:{_ACT}(?!\s+(?:day|date)\b)"
+    rf"(?:\s+(?:of|by\s+the\s+parties\s+(?:of|to))\s+(?:this|the\s+present|the|these)\s+(?:[\w-]+\s+){{0,3}}?{_DOC}s?\b"
+    rf"|(?!\s+(?:of|by|to)\b))(?:\s+by\s+the\s+parties)?"
     rf"|(?:this|the\s+present)\s+(?:[\w-]+\s+){{0,2}}?{_DOC})\b|(?:today|now|the\s+date\s+hereof|this\s+date)\b",
     re.IGNORECASE,
 )

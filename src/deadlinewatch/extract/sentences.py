@@ -110,7 +110,7 @@ def urgency_of(obj: str) -> Urgency:
 
 
 _SUBJECT_MODAL = re.compile(
-    r"^(?:.{0,80}?\s)?(?:will|would|shall|should|must|needs?\s+to|is\s+to|are\s+to|has\s+to|have\s+to)\s+(?=\w)",
+    r"^(?:(?P<subject>.{0,80}?)\s)?(?:will|would|shall|should|must|needs?\s+to|is\s+to|are\s+to|has\s+to|have\s+to)\s+(?=\w)",
     re.I,
 )
 _SOFTENERS = re.compile(
@@ -123,21 +123,22 @@ _CUT = re.compile(
 )
 
 
-def object_after(text: str, cue_end: int) -> str:
-    """The words committed to, after the cue: "... agreed that they would push for X" -> "push for X"."""
+def object_after(text: str, cue_start: int, cue_end: int) -> str:
+    """The words committed to, after the cue: "... agreed that they would push for X" -> "push for X".
+    A passive object ("the withdrawal ... shall be completed") is named by its subject instead."""
     obj = text[cue_end:].strip()
-    obj = (
-        _SUBJECT_MODAL.sub("", obj, count=1)
-        if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I)
-        else obj
-    )
+    if re.match(r"be\b|been\b", obj, re.I):
+        return _subject_clause(text[:cue_start])
     obj = re.sub(r"^(?:to|that)\s+", "", obj, flags=re.I)
-    obj = (
-        _SUBJECT_MODAL.sub("", obj, count=1)
-        if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I)
-        else obj
-    )
+    if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) and (m := _SUBJECT_MODAL.match(obj)):
+        rest = obj[m.end() :]
+        obj = m.group("subject") if re.match(r"be\b", rest, re.I) and m.group("subject") else rest
     return _SOFTENERS.sub("", obj).strip()
+
+
+def _subject_clause(text: str) -> str:
+    """The last clause of ``text`` (after the last comma or "that")."""
+    return re.split(r",|;|\bthat\b", text)[-1].strip()
 
 
 def title_from(obj: str, limit: int = 100) -> str:
@@ -146,6 +147,7 @@ def title_from(obj: str, limit: int = 100) -> str:
     title = obj[: cut.start()] if cut else obj
     title = re.sub(r"^(?:a|an|the)\s+", "", title.strip(" .,;:\"“”'’"), flags=re.I)
     title = " ".join(title.split())
+    title = re.sub(r"(?:\s+(?:in|by|on|at|until|before|within|from|of|for|and|or))+$", "", title, flags=re.I)
     if len(title) > limit:
         title = title[:limit].rsplit(" ", 1)[0]
     return title[:1].upper() + title[1:]
