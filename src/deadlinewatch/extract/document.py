@@ -7,6 +7,7 @@ Pure: :func:`read_document` takes the text, the announcement date and the zone a
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -127,6 +128,10 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
     relations: list[tuple[Sentence, int]] = []
     previous: _Draft | None = None
     for sentence in sentences:
+        cue = cue_of(sentence.text)
+        if cue is None:  # every anaphora ("This should be done ...") has a modal, so a cue
+            previous = None
+            continue
         found = scan(sentence.text, ctx)
         readings = [r for r in found if isinstance(r, Reading)]
         if previous is not None and found and ANAPHORA.match(sentence.text):
@@ -134,9 +139,6 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
             previous.readings.extend(_shifted(found, sentence.start - previous.start))
             continue
         previous = None
-        cue = cue_of(sentence.text)
-        if cue is None:
-            continue
         kind, m = cue
         if not _TERMINAL.search(sentence.text):
             continue  # a heading or a caption, not a sentence
@@ -161,8 +163,9 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
     for draft in drafts:
         if not draft.title:
             draft.title = title_from(draft.obj)
+    index = _Index(drafts)
     for sentence, relation_start in relations:
-        target = _referent(sentence.text[relation_start:], drafts, None)
+        target = index.referent(sentence.text[relation_start:], sentence.start, None)
         if target is None:
             continue
         subject = re.split(r"\s+(?:may|will|must|should|shall|are|is|to\s+be)\b", sentence.text, maxsplit=1)[
@@ -178,7 +181,8 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
     _assign_ids(drafts, agreement_id)
     country_tags = [countries.tag_of(c) for c in countries.most_mentioned([d.scope for d in drafts])]
     ordered = sorted(drafts, key=lambda d: d.start)
-    findings = tuple(_finding(d, drafts, text, country_tags) for d in ordered)
+    index = _Index(drafts)
+    findings = tuple(_finding(d, index, text, country_tags) for d in ordered)
     return Extraction(
         agreement_id,
         _heading(text),
@@ -241,16 +245,48 @@ def _keywords(text: str) -> set[str]:
     return {w[:6] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
 
 
-def _referent(words: str, drafts: list[_Draft], exclude: _Draft | None) -> _Draft | None:
-    wanted = _keywords(words)
-    best: tuple[int, _Draft] | None = None
-    for draft in drafts:
-        if draft is exclude:
-            continue
-        score = len(wanted & _keywords(draft.title))
-        if score and (best is None or score > best[0]):
-            best = (score, draft)
-    return None if best is None else best[1]
+class _Index:
+    """Drafts by the stems of their titles, to find the commitment a phrase refers to."""
+
+    def __init__(self, drafts: list[_Draft]) -> None:
+        self.by_stem: dict[str, list[_Draft]] = {}
+        self.stems: dict[int, set[str]] = {}
+        for draft in sorted(drafts, key=lambda d: d.start):
+            stems = _keywords(draft.title)
+            self.stems[id(draft)] = stems
+            for stem in stems:
+                self.by_stem.setdefault(stem, []).append(draft)
+        self.starts = {stem: [d.start for d in found] for stem, found in self.by_stem.items()}
+
+    def referent(self, words: str, at: int, exclude: _Draft | None) -> _Draft | None:
+        """The draft sharing most title words with ``words``; among equals, the nearest one
+        before ``at`` (else the first in the text)."""
+        wanted = _keywords(words)
+        candidates: dict[int, _Draft] = {}
+        for stem in wanted:
+            found = self.by_stem.get(stem)
+            if not found:
+                continue
+            position = bisect_right(self.starts[stem], at)
+            for draft in (
+                found[position - 1] if position else None,
+                found[0],
+                found[min(position, len(found) - 1)],
+            ):
+                if draft is not None and draft is not exclude:
+                    candidates[id(draft)] = draft
+        if not candidates:
+            return None
+
+        def rank(draft: _Draft) -> tuple[int, int, int]:
+            before = draft.start <= at
+            return (
+                len(wanted & self.stems[id(draft)]),
+                1 if before else 0,
+                draft.start if before else -draft.start,
+            )
+
+        return max(candidates.values(), key=rank)
 
 
 def _assign_ids(drafts: list[_Draft], agreement_id: str) -> None:
@@ -269,7 +305,7 @@ def _assign_ids(drafts: list[_Draft], agreement_id: str) -> None:
         draft.id = candidate
 
 
-def _finding(draft: _Draft, drafts: list[_Draft], text: str, country_tags: list[str]) -> Finding:
+def _finding(draft: _Draft, index: _Index, text: str, country_tags: list[str]) -> Finding:
     readings = [r for r in draft.readings if isinstance(r, Reading)]
     refusals = [r for r in draft.readings if isinstance(r, Refusal)]
     quote = text[draft.start : draft.end]
@@ -345,7 +381,7 @@ def _finding(draft: _Draft, drafts: list[_Draft], text: str, country_tags: list[
             )
         reading = explicit[0]
         if isinstance(reading.due, AfterDue) and reading.due.referent is not None:
-            referred = _referent(reading.due.referent, drafts, draft)
+            referred = index.referent(reading.due.referent, draft.start, draft)
             if referred is None:
                 return done(
                     FixedDue("open"),

@@ -9,6 +9,7 @@ zone come in a :class:`Context`; nothing reads the clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from deadlinewatch.extract import dates, periods, relative, urgency
@@ -23,24 +24,113 @@ class _Rule:
     order: int
     pattern: re.Pattern[str]
     handle: Handler
+    words: frozenset[str]
+    anchor: re.Pattern[str]
 
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """The rule's matches, leftmost first, without overlap (as ``finditer``), found by trying
+        the pattern only at the word starts shortly before each gate word: every match holds one,
+        and trying a dozen places is far cheaper than every position of the text."""
+        pos = 0
+        for anchor in self.anchor.finditer(text):
+            if anchor.start() < pos:
+                continue
+            for start in _WORD_START.finditer(text, max(pos, anchor.start() - _REACH), anchor.start() + 1):
+                m = self.pattern.match(text, start.start())
+                if m is not None and m.end() > anchor.start():
+                    yield m
+                    pos = m.end()
+                    break
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+_UNIT = r"(?:hours?|hrs?|days?|weeks?|fortnights?|months?|years?|minutes?)"
+_CLOCK = r"\d[:.]\d\d|\d\s*[ap]\.?m|noon|midday|midnight|\d{4}\s*(?:hours|hrs|h|\(?gmt|\(?utc)"
+# A pattern every match of the rule contains (its anchor): the rule is tried only around it.
+_GATES: dict[str, str] = {
+    "instant-time-first": _CLOCK,
+    "instant-date-first": _CLOCK,
+    "date": _MONTH,
+    "iso-date": r"\d{4}-\d",
+    "numeric-date": r"\d[/.]\d",
+    "part-of-month": _MONTH,
+    "month": _MONTH,
+    "year": r"(?:19|20)\d\d",
+    "quarter": r"quarter",
+    "quarter-short": r"q[1-4]",
+    "half": r"half",
+    "relative-calendar": r"(?:this|current|present|next|end of(?: the)?)\s+(?:year|month|week)|year.?end|end.?year"
+    r"|end.of.the.year|month.?end",
+    "day-word": r"today|tomorrow|tonight|end of (?:the )?day",
+    "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    "week-of": r"week\s+(?:of|beginning|starting|commencing)",
+    "iso-week": r"\d{4}-w",
+    "iso-month": r"\d{4}-\d",
+    "part-of-year": r"(?:early|mid|late|beginning|start|middle)",
+    "season": r"spring|summer|autumn|winter",
+    "fiscal-year": r"fiscal|financial|budget|fy",
+    "period": _UNIT,
+    "ordinal-day": r"(?:day|week|month|year)\s+(?:after|following|from|since|of)",
+    "d-plus": r"d\s*\+",
+    "upon": r"upon|(?:immediately|directly|right)\s+(?:after|following|upon|on)|day\s+(?:after|following|of)",
+    "range": r"(?:\s(?:to|or)\s|[–—]|\d-\d)[^.]*" + _UNIT,
+    "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgent|speed|haste|coming|next few|near"
+    r"|shortly",
+    "immediate": r"immediate|forthwith|at once",
+    "ongoing": r"all times|ongoing|continu|permanent|henceforth|from now on|duration|sustained|unhindered|any time"
+    r"|basis",
+}
+
+_MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_UNIT_WORDS = ("hour", "hr", "day", "week", "fortnight", "month", "year", "minute")
+_DIGITS = tuple("0123456789")
+# Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
+_WORDS: dict[str, tuple[str, ...]] = {
+    "instant-time-first": (":", ".", "m", "noon", "midday", "midnight", "h"),
+    "instant-date-first": (":", ".", "m", "noon", "midday", "midnight", "h"),
+    "date": _MONTH_WORDS,
+    "iso-date": ("-",),
+    "numeric-date": ("/", "."),
+    "part-of-month": _MONTH_WORDS,
+    "month": _MONTH_WORDS,
+    "year": ("19", "20"),
+    "quarter": ("quarter",),
+    "quarter-short": ("q",),
+    "half": ("half",),
+    "relative-calendar": ("year", "month", "week"),
+    "day-word": ("today", "tomorrow", "tonight", "day"),
+    "weekday": ("day",),
+    "week-of": ("week",),
+    "iso-week": ("-w",),
+    "iso-month": ("-",),
+    "part-of-year": ("early", "mid", "late", "beginning", "start", "middle"),
+    "season": ("spring", "summer", "autumn", "winter"),
+    "fiscal-year": ("fiscal", "financial", "budget", "fy"),
+    "period": _UNIT_WORDS,
+    "ordinal-day": ("day", "week", "month", "year"),
+    "d-plus": ("d+", "d +"),
+    "upon": ("upon", "after", "following", "day of"),
+    "range": _UNIT_WORDS,
+    "asap": ("soon", "early", "quick", "prompt", "rapid", "swift", "earliest", "delay", "expedit", "urgent",
+             "speed", "haste", "coming", "next few", "near", "shortly"),
+    "immediate": ("immediate", "forthwith", "at once"),
+    "ongoing": ("all times", "ongoing", "continu", "permanent", "henceforth", "from now on", "duration",
+                "sustained", "unhindered", "any time", "basis"),
+}  # fmt: skip
 
 _RULES = [
-    _Rule(name, order, re.compile(pattern, re.IGNORECASE), handle)
+    _Rule(
+        name,
+        order,
+        re.compile(pattern, re.IGNORECASE),
+        handle,
+        frozenset(_WORDS[name]),
+        re.compile(_GATES[name], re.IGNORECASE),
+    )
     for order, (name, pattern, handle) in enumerate(
         [*dates.RULES, *periods.RULES, *relative.RULES, *urgency.RULES]
     )
 ]
-
-# Cheap gate: a text with none of these has no time expression any rule could read.
-_GATE = re.compile(
-    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|week|month|year|hour|quarter|half|fortnight"
-    r"|today|tomorrow|tonight|noon|midday|midnight|soon|shortly|immediate|forthwith|once|delay|earliest|early"
-    r"|mid|late|end|spring|summer|autumn|winter|fiscal|financial|budget|monday|tuesday|wednesday|thursday|friday"
-    r"|saturday|sunday|expedit|prompt|urgent|swift|speed|haste|coming|near|continu|ongoing|permanent|henceforth"
-    r"|now|duration|sustain|unhinder|all\s+times|any\s+time|upon|quick|rapid|possible|FY)",
-    re.IGNORECASE,
-)
 
 _UNITS = r"(?:hours?|hrs?|days?|weeks?|fortnights?|months?|years?|minutes?|quarters?|decades?)"
 _TEMPORAL = re.compile(
@@ -58,13 +148,20 @@ _NOT_TEMPORAL = re.compile(
 )
 
 
+_WORD_START = re.compile(r"(?<![\w'’])[\w(]")
+_REACH = 100  # characters a match may start before its gate word ("no later than one hundred and ...")
+_ALL_WORDS = tuple(sorted({word for words in _WORDS.values() for word in words}))
+
+
 def scan(text: str, ctx: Context) -> list[Reading | Refusal]:
     """Every time expression in ``text``, left to right, overlaps resolved to the longest match."""
-    if not _GATE.search(text):
-        return []
+    lowered = text.lower()
+    present = {word for word in _ALL_WORDS if word in lowered}
     found: list[tuple[int, int, int, Understood | Declined]] = []
     for rule in _RULES:
-        for m in rule.pattern.finditer(text):
+        if rule.words.isdisjoint(present):
+            continue
+        for m in rule.matches(text):
             if m.end() == m.start():
                 continue
             outcome = rule.handle(m, ctx)

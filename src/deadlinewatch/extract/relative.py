@@ -102,7 +102,11 @@ def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | None:
     if not words:
         return None
     first = words[0].group(0)
-    if first.lower() not in ("the", "its", "their") and not first[0].isupper() and not _EVENT_NOUN.match(first):
+    if (
+        first.lower() not in ("the", "its", "their")
+        and not first[0].isupper()
+        and not _EVENT_NOUN.match(first)
+    ):
         return None
     while words and words[-1].group(0).lower() in ("the", "of", "its", "their", "a", "an", "from", "into"):
         words.pop()

@@ -21,6 +21,7 @@ _ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "res",
     "u.s", "u.n", "u.k", "e.u", "a.m", "p.m",
 }  # fmt: skip
+_LAST_WORD = re.compile(r"[\w.]+$")
 _BOUNDARY = re.compile(r"[.!?]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9])|\n\s*\n")
 
 
@@ -31,8 +32,8 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for m in _BOUNDARY.finditer(text):
         if m.group(0).startswith("."):
-            word = re.search(r"([\w.]+)$", text[start : m.start()])
-            if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
+            word = _LAST_WORD.search(text, max(start, m.start() - 12), m.start())
+            if word and (word.group(0).lower() in _ABBREVIATIONS or len(word.group(0)) == 1):
                 continue
         _append(sentences, text, start, m.end())
         start = m.end()
@@ -54,12 +55,9 @@ class Cue(StrEnum):
     WEAK = "weak"  # "will", "should", "must": a commitment only with a deadline in the sentence
 
 
-_NEGATION = (
-    r"(?<!\bnot\s)(?<!\bnever\s)(?<!\bcannot\s)(?<!\bcan't\s)(?<!\bcan’t\s)(?<!\bfailed\s)(?<!\bfail\s)"
-    r"(?<!\bto\s)"
-)
+_NEGATED = re.compile(r"\b(?:not|never|cannot|can't|can’t|failed|fail|to)\s+$", re.IGNORECASE)
 STRONG = re.compile(
-    rf"{_NEGATION}\b(?:agree[sd]?|agreeing)\s+(?:\w+\s+){{0,2}}?(?:to|that|on|upon)\b"
+    r"\b(?:agree[sd]?|agreeing)\s+(?:\w+\s+){0,2}?(?:to|that|on|upon)\b"
     r"|\b(?:is|are|remain|remains)\s+(?:\w+\s+)?committed\s+to\b|\bcommit(?:s|ted)?\s+(?:themselves\s+|itself\s+)?to\b"
     r"|\bpledge[sd]?\s+to\b|\bundert(?:ake|akes|ook)\s+to\b|\bshall\b|\bdecides?\s+that\b|\bdemands?\s+that\b"
     r"|\bcalls?\s+(?:up)?on\b|\burges?\b|\brequests?\b|\bare\s+scheduled\b|\bis\s+scheduled\b|\bneeds?\s+to\b",
@@ -75,9 +73,16 @@ RELATION = re.compile(
 )
 
 
+_STRONG_WORDS = ("agree", "commit", "pledge", "undert", "shall", "decide", "demand", "call", "urge", "request",
+                 "schedul", "need")  # fmt: skip
+
+
 def cue_of(text: str) -> tuple[Cue, re.Match[str]] | None:
-    if m := STRONG.search(text):
-        return Cue.STRONG, m
+    lowered = text.lower()
+    if any(word in lowered for word in _STRONG_WORDS):
+        for m in STRONG.finditer(text):
+            if not _NEGATED.search(text, max(0, m.start() - 8), m.start()):
+                return Cue.STRONG, m
     if m := WEAK.search(text):
         return Cue.WEAK, m
     return None

@@ -1,0 +1,75 @@
+"""Benchmark of ``deadlinewatch extract`` (issue 11): read 1 MB of statements and print the time,
+against a baseline measured in the same run on the same text: one plain regular-expression scan
+(every sentence, ``[^.!?]+[.!?]``), the least any reader must pay to look at every sentence.
+
+    .venv/bin/python bench/bench_extract.py [--megabytes 1] [--repeat 3]
+
+The text is the seed article and a paragraph of treaty language full of deadlines (dates, times
+with zones, periods counted from signing or from another commitment, refusals), repeated to the
+size asked. Prints the best of ``--repeat`` runs of each, the ratio, and what was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+from deadlinewatch.extract.document import read_document
+from deadlinewatch.extract.model import Context
+
+ROOT = Path(__file__).resolve().parent.parent
+TREATY = """
+Article 3. The parties agreed that the withdrawal of all heavy weapons by both sides shall be completed
+within fourteen (14) days. The release and exchange of all hostages shall be ensured no later than the
+fifth day after the withdrawal. The cessation of hostilities will commence at 00:00 (Damascus time) on
+February 27, 2016. The Joint Commission shall report within 30 days of the signing of this Agreement and
+a draft constitution is to be agreed by the end of 2016. The parties shall hold elections by mid-2017.
+The monitors, deployed by U.S. and U.N. teams, shall continue to verify the ceasefire at all times, and
+the parties pledged to open humanitarian corridors as soon as possible. Reports said the talks were long.
+"""
+
+
+def build_text(megabytes: float) -> str:
+    seed = (ROOT / "tests" / "fixtures" / "kerry-lavrov-2016.txt").read_text(encoding="utf-8")
+    unit = seed + "\n\n" + TREATY + "\n\n"
+    target = int(megabytes * 1_000_000)
+    return (unit * (target // len(unit.encode("utf-8")) + 1))[: target * 2][:target]
+
+
+def best_of(repeat: int, work: object) -> float:
+    assert callable(work)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=float, default=1.0, help="size of the text (default 1 MB)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is printed (default 3)")
+    args = parser.parse_args()
+    text = build_text(args.megabytes)
+    size = len(text.encode("utf-8"))
+    ctx = Context(date(2016, 3, 24), "Asia/Damascus")
+    sentence = re.compile(r"[^.!?]+[.!?]")
+
+    baseline = best_of(args.repeat, lambda: sum(1 for _ in sentence.finditer(text)))
+    extraction = read_document(text, ctx, "bench")
+    extract = best_of(args.repeat, lambda: read_document(text, ctx, "bench"))
+    warnings = sum(1 for f in extraction.findings if f.warning)
+    print(f"text: {size:,} bytes, {sum(1 for _ in sentence.finditer(text)):,} sentences")
+    print(f"baseline: one regex scan of every sentence      {baseline:8.3f} s")
+    print(f"extract:  read_document (commitments + dues)    {extract:8.3f} s   ({size / extract / 1e6:.2f} MB/s)")
+    print(f"extract / baseline: {extract / baseline:.1f}")
+    print(f"found: {len(extraction.findings):,} commitments ({warnings:,} left open with a warning)")
+    print(f"under one second for this size: {'yes' if extract < 1.0 else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
