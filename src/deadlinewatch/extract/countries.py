@@ -53,8 +53,13 @@ _COUNTRIES = {
 }
 _LOOKUP = {alias.lower(): name for name, aliases in _COUNTRIES.items() for alias in aliases}
 _PATTERN = re.compile(
-    r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(_LOOKUP, key=len, reverse=True)) + r")(?![\w])",
-    re.IGNORECASE,
+    r"(?<![\w.])(?:"
+    + "|".join(
+        re.escape(alias)
+        for _, aliases in _COUNTRIES.items()
+        for alias in sorted(aliases, key=len, reverse=True)
+    )
+    + r")(?![\w])"
 )
 
 

@@ -75,7 +75,10 @@ def next_day(ctx: Context, month: int, dom: int) -> date | None:
 
 
 def lead_is_before(m: re.Match[str]) -> bool:
-    lead = m.groupdict().get("lead")
+    try:
+        lead = m.group("lead")
+    except IndexError:
+        return False
     return lead is not None and lead.lower().split()[0] in ("before", "prior")
 
 

@@ -92,6 +92,7 @@ class _Draft:
 
 
 _TERMINAL = re.compile(r"[.!?][\"”’)\]]*\s*(?:[–—-]\s*[^.!?]{0,60})?$")
+_ID_SKIP = {"a", "an", "the", "of", "for", "to", "and", "in", "on", "between", "after"}
 _WH = re.compile(r"^(?:what|how|whether|which|who|why|when)\b", re.I)
 _SPLIT = re.compile(
     r",?\s+both\s+(?:are|were|to\s+be|scheduled|due|by)\b|\b(?:both|each)\s+by\b|\brespectively\b", re.I
@@ -291,16 +292,15 @@ class _Index:
 
 def _assign_ids(drafts: list[_Draft], agreement_id: str) -> None:
     seen: set[str] = set()
+    last: dict[str, int] = {}
     for draft in drafts:
-        words = [
-            w
-            for w in re.findall(r"[a-z0-9]+", draft.title.lower())
-            if w not in {"a", "an", "the", "of", "for", "to", "and", "in", "on", "between", "after"}
-        ]
+        words = [w for w in re.findall(r"[a-z0-9]+", draft.title.lower()) if w not in _ID_SKIP]
         base = f"{agreement_id}-{slugify(' '.join(words), words=4)}"[:120]
-        candidate, n = base, 2
+        candidate, n = base, last.get(base, 1)
         while candidate in seen:
-            candidate, n = f"{base}-{n}", n + 1
+            n += 1
+            candidate = f"{base}-{n}"
+        last[base] = n
         seen.add(candidate)
         draft.id = candidate
 

@@ -26,13 +26,18 @@ class _Rule:
     handle: Handler
     words: frozenset[str]
     anchor: re.Pattern[str]
+    anchor_lower: re.Pattern[str]
 
-    def matches(self, text: str) -> Iterator[re.Match[str]]:
+    def matches(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
         """The rule's matches, leftmost first, without overlap (as ``finditer``), found by trying
         the pattern only at the word starts shortly before each gate word: every match holds one,
         and trying a dozen places is far cheaper than every position of the text."""
         pos = 0
-        for anchor in self.anchor.finditer(text):
+        # lower() keeps offsets for nearly all text; where it does not, search case-blind instead
+        anchors = (
+            self.anchor_lower.finditer(lowered) if len(lowered) == len(text) else self.anchor.finditer(text)
+        )
+        for anchor in anchors:
             if anchor.start() < pos:
                 continue
             for start in _WORD_START.finditer(text, max(pos, anchor.start() - _REACH), anchor.start() + 1):
@@ -84,33 +89,36 @@ _GATES: dict[str, str] = {
 _MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _UNIT_WORDS = ("hour", "hr", "day", "week", "fortnight", "month", "year", "minute")
 _DIGITS = tuple("0123456789")
+_DIGIT_DASH = tuple(d + "-" for d in _DIGITS)
+_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc",
+                *(d + "." for d in _DIGITS))  # fmt: skip
 # Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
 _WORDS: dict[str, tuple[str, ...]] = {
-    "instant-time-first": (":", ".", "m", "noon", "midday", "midnight", "h"),
-    "instant-date-first": (":", ".", "m", "noon", "midday", "midnight", "h"),
+    "instant-time-first": _CLOCK_WORDS,
+    "instant-date-first": _CLOCK_WORDS,
     "date": _MONTH_WORDS,
-    "iso-date": ("-",),
-    "numeric-date": ("/", "."),
+    "iso-date": _DIGIT_DASH,
+    "numeric-date": tuple(d + c for d in _DIGITS for c in "/."),
     "part-of-month": _MONTH_WORDS,
     "month": _MONTH_WORDS,
     "year": ("19", "20"),
     "quarter": ("quarter",),
-    "quarter-short": ("q",),
+    "quarter-short": ("q1", "q2", "q3", "q4"),
     "half": ("half",),
-    "relative-calendar": ("year", "month", "week"),
-    "day-word": ("today", "tomorrow", "tonight", "day"),
-    "weekday": ("day",),
+    "relative-calendar": ("this", "current", "present", "next", "end"),
+    "day-word": ("today", "tomorrow", "tonight", "end of"),
+    "weekday": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
     "week-of": ("week",),
     "iso-week": ("-w",),
-    "iso-month": ("-",),
+    "iso-month": _DIGIT_DASH,
     "part-of-year": ("early", "mid", "late", "beginning", "start", "middle"),
     "season": ("spring", "summer", "autumn", "winter"),
     "fiscal-year": ("fiscal", "financial", "budget", "fy"),
     "period": _UNIT_WORDS,
-    "ordinal-day": ("day", "week", "month", "year"),
+    "ordinal-day": ("day ", "week ", "month ", "year "),
     "d-plus": ("d+", "d +"),
-    "upon": ("upon", "after", "following", "day of"),
-    "range": _UNIT_WORDS,
+    "upon": ("upon", "immediately", "directly", "right", "day after", "day following", "day of"),
+    "range": (" to ", " or ", "–", "—", "-"),
     "asap": ("soon", "early", "quick", "prompt", "rapid", "swift", "earliest", "delay", "expedit", "urgent",
              "speed", "haste", "coming", "next few", "near", "shortly"),
     "immediate": ("immediate", "forthwith", "at once"),
@@ -126,6 +134,7 @@ _RULES = [
         handle,
         frozenset(_WORDS[name]),
         re.compile(_GATES[name], re.IGNORECASE),
+        re.compile(_GATES[name]),
     )
     for order, (name, pattern, handle) in enumerate(
         [*dates.RULES, *periods.RULES, *relative.RULES, *urgency.RULES]
@@ -161,7 +170,7 @@ def scan(text: str, ctx: Context) -> list[Reading | Refusal]:
     for rule in _RULES:
         if rule.words.isdisjoint(present):
             continue
-        for m in rule.matches(text):
+        for m in rule.matches(text, lowered):
             if m.end() == m.start():
                 continue
             outcome = rule.handle(m, ctx)
