@@ -88,17 +88,15 @@ _GATES: dict[str, str] = {
 
 _MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _UNIT_WORDS = ("hour", "hr", "day", "week", "fortnight", "month", "year", "minute")
-_DIGITS = tuple("0123456789")
-_DIGIT_DASH = tuple(d + "-" for d in _DIGITS)
-_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc",
-                *(d + "." for d in _DIGITS))  # fmt: skip
+_DIGIT_DASH = ("-0", "-1")  # an ISO date or month: 2016-08, 2016-10-01
+_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc", "time")
 # Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
 _WORDS: dict[str, tuple[str, ...]] = {
     "instant-time-first": _CLOCK_WORDS,
     "instant-date-first": _CLOCK_WORDS,
     "date": _MONTH_WORDS,
     "iso-date": _DIGIT_DASH,
-    "numeric-date": tuple(d + c for d in _DIGITS for c in "/."),
+    "numeric-date": ("/", ".19", ".20"),
     "part-of-month": _MONTH_WORDS,
     "month": _MONTH_WORDS,
     "year": ("19", "20"),

@@ -176,19 +176,20 @@ def parties_in(text: str) -> list[str]:
 
 
 _TOPICS = [
-    (re.compile(r"constitution", re.I), "constitution"),
+    (re.compile(r"constitution"), "constitution"),
     (
-        re.compile(r"transition|political\s+process|talks|negotiat|dialogue|constitution|elections?", re.I),
+        re.compile(r"transition|political\s+process|talks|negotiat|dialogue|constitution|elections?"),
         "political-process",
     ),
-    (re.compile(r"\belections?\b|\bvot(?:e|ing)\b|\bballot", re.I), "elections"),
-    (re.compile(r"humanitarian|\baid\b|relief|access", re.I), "humanitarian"),
-    (re.compile(r"detainee|prisoner|hostage|abduct|detention", re.I), "detainees"),
-    (re.compile(r"cessation\s+of\s+hostilities|cease-?fire|truce|hostilities|armistice", re.I), "ceasefire"),
-    (re.compile(r"weapon|withdraw|troops|disarm|demobili|pull-?out", re.I), "security"),
-    (re.compile(r"sanction", re.I), "sanctions"),
+    (re.compile(r"\belections?\b|\bvot(?:e|ing)\b|\bballot"), "elections"),
+    (re.compile(r"humanitarian|\baid\b|relief|access"), "humanitarian"),
+    (re.compile(r"detainee|prisoner|hostage|abduct|detention"), "detainees"),
+    (re.compile(r"cessation\s+of\s+hostilities|cease-?fire|truce|hostilities|armistice"), "ceasefire"),
+    (re.compile(r"weapon|withdraw|troops|disarm|demobili|pull-?out"), "security"),
+    (re.compile(r"sanction"), "sanctions"),
 ]
 
 
 def topic_tags(text: str) -> list[str]:
-    return [tag for pattern, tag in _TOPICS if pattern.search(text)]
+    lowered = text.lower()
+    return [tag for pattern, tag in _TOPICS if pattern.search(lowered)]
