@@ -96,7 +96,9 @@ def test_standard_input_and_html(capsys: pytest.CaptureFixture[str], tmp_path: P
     fragment = json.loads(capsys.readouterr().out)
     assert fragment["agreements"][0]["title"] == "Joint statement"
     assert [c["due"] for c in fragment["commitments"]] == ["2016-02-27T00:00+02:00"]
-    run = _cli("extract", "-", "--announced", "2016-03-24", stdin="Both sides agreed to withdraw within 14 days.\n")
+    run = _cli(
+        "extract", "-", "--announced", "2016-03-24", stdin="Both sides agreed to withdraw within 14 days.\n"
+    )
     assert run.returncode == 0, run.stderr
     assert "due: {after: announced, within: 14d}" in run.stdout
     assert "agreement: extracted" in run.stdout
@@ -105,7 +107,10 @@ def test_standard_input_and_html(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_phrase_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["extract", "--phrase", "by August", "--announced", "2016-03-24"]) == 0
     assert capsys.readouterr().out == "2016-08\n"
-    assert main(["extract", "--phrase", "within six months", "--announced", "2016-03-24", "--format", "json"]) == 0
+    assert (
+        main(["extract", "--phrase", "within six months", "--announced", "2016-03-24", "--format", "json"])
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["due"] == {"after": "announced", "within": "6mo"}
     assert result["precision"] == "relative"

@@ -37,10 +37,18 @@ PHRASES: list[tuple[str, str, str]] = [
     # Package of Measures for the Implementation of the Minsk Agreements (Minsk II), 12 February 2015
     ("2015-02-12", "as of 15 February 2015, 12am local time", "2015-02-15T00:00"),
     ("2015-02-12", "within 14 days", "{after: announced, within: 14d}"),
-    ("2015-02-12", "no later than the second day after the start of the ceasefire", "{after: start-of-ceasefire, within: 2d}"),
+    (
+        "2015-02-12",
+        "no later than the second day after the start of the ceasefire",
+        "{after: start-of-ceasefire, within: 2d}",
+    ),
     ("2015-02-12", "no later than the fifth day after the withdrawal", "{after: withdrawal, within: 5d}"),
     ("2015-02-12", "on the first day after the pullout", "{after: pullout, within: 1d}"),
-    ("2015-02-12", "within 30 days from the date of signing of this document", "{after: announced, within: 30d}"),
+    (
+        "2015-02-12",
+        "within 30 days from the date of signing of this document",
+        "{after: announced, within: 30d}",
+    ),
     ("2015-02-12", "by the end of 2015", "2015"),
     # Minsk Protocol, 5 September 2014
     ("2014-09-05", "Ensure an immediate bilateral cessation of the use of weapons", "immediate"),
@@ -57,12 +65,28 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2006-08-11", "within 30 days", "{after: announced, within: 30d}"),
     ("2006-08-11", "the immediate cessation by Hizbollah of all attacks", "immediate"),
     # UN Security Council resolution 687 (1991), 3 April 1991
-    ("1991-04-03", "within fifteen days of the adoption of this resolution", "{after: announced, within: 15d}"),
+    (
+        "1991-04-03",
+        "within fifteen days of the adoption of this resolution",
+        "{after: announced, within: 15d}",
+    ),
     ("1991-04-03", "within forty-five days", "{after: announced, within: 45d}"),
-    ("1991-04-03", "within one hundred and twenty days of the passage of this resolution", "{after: announced, within: 120d}"),
+    (
+        "1991-04-03",
+        "within one hundred and twenty days of the passage of this resolution",
+        "{after: announced, within: 120d}",
+    ),
     # UN Security Council resolution 1441 (2002), 8 November 2002
-    ("2002-11-08", "not later than 30 days from the date of this resolution", "{after: announced, within: 30d}"),
-    ("2002-11-08", "no later than 45 days following adoption of this resolution", "{after: announced, within: 45d}"),
+    (
+        "2002-11-08",
+        "not later than 30 days from the date of this resolution",
+        "{after: announced, within: 30d}",
+    ),
+    (
+        "2002-11-08",
+        "no later than 45 days following adoption of this resolution",
+        "{after: announced, within: 45d}",
+    ),
     # Agreement for Bringing Peace to Afghanistan (US–Taliban), Doha, 29 February 2020
     ("2020-02-29", "within the first 135 days", "{after: announced, within: 135d}"),
     ("2020-02-29", "within fourteen (14) months", "{after: announced, within: 14mo}"),
@@ -70,26 +94,62 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2020-02-29", "on March 10, 2020", "2020-03-10"),
     ("2020-02-29", "by May 29, 2020", "2020-05-29"),
     ("2020-02-29", "by August 27, 2020", "2020-08-27"),
-    ("2020-02-29", "three months after the start of intra-Afghan negotiations", "{after: start-of-intra-afghan-negotiations, within: 3mo}"),
+    (
+        "2020-02-29",
+        "three months after the start of intra-Afghan negotiations",
+        "{after: start-of-intra-afghan-negotiations, within: 3mo}",
+    ),
     # Stockholm Agreement (Hudaydah), 13 December 2018
     ("2018-12-13", "An immediate ceasefire in the city and governorate of Hudaydah", "immediate"),
     ("2018-12-13", "within 21 days", "{after: announced, within: 21d}"),
     # Lusaka Ceasefire Agreement, 10 July 1999
-    ("1999-07-10", "within 24 hours after the signing of the Ceasefire Agreement", "{after: announced, within: 24h}"),
+    (
+        "1999-07-10",
+        "within 24 hours after the signing of the Ceasefire Agreement",
+        "{after: announced, within: 24h}",
+    ),
     # General Framework Agreement for Peace in Bosnia and Herzegovina, Annex 1A, initialled 21 November 1995
     ("1995-11-21", "within thirty (30) days", "{after: announced, within: 30d}"),
-    ("1995-11-21", "within forty-five (45) days after the Transfer of Authority", "{after: transfer-of-authority, within: 45d}"),
+    (
+        "1995-11-21",
+        "within forty-five (45) days after the Transfer of Authority",
+        "{after: transfer-of-authority, within: 45d}",
+    ),
     # Bonn Agreement on Afghanistan, 5 December 2001
-    ("2001-12-05", "within six months of the establishment of the Interim Authority", "{after: establishment-of-interim-authority, within: 6mo}"),
-    ("2001-12-05", "within eighteen months of the establishment of the Transitional Authority", "{after: establishment-of-transitional-authority, within: 18mo}"),
-    ("2001-12-05", "no later than two years from the date of the convening of the Emergency Loya Jirga", "{after: convening-of-emergency-loya-jirga, within: 2y}"),
+    (
+        "2001-12-05",
+        "within six months of the establishment of the Interim Authority",
+        "{after: establishment-of-interim-authority, within: 6mo}",
+    ),
+    (
+        "2001-12-05",
+        "within eighteen months of the establishment of the Transitional Authority",
+        "{after: establishment-of-transitional-authority, within: 18mo}",
+    ),
+    (
+        "2001-12-05",
+        "no later than two years from the date of the convening of the Emergency Loya Jirga",
+        "{after: convening-of-emergency-loya-jirga, within: 2y}",
+    ),
     # Joint Comprehensive Plan of Action, 14 July 2015; UN Security Council resolution 2231 (2015), 20 July 2015
-    ("2015-07-14", "90 days after the endorsement of this JCPOA by the UN Security Council", "{after: endorsement-of-jcpoa, within: 90d}"),
+    (
+        "2015-07-14",
+        "90 days after the endorsement of this JCPOA by the UN Security Council",
+        "{after: endorsement-of-jcpoa, within: 90d}",
+    ),
     ("2015-07-20", "ten years after Adoption Day", "{after: adoption-day, within: 10y}"),
     # New START Treaty, signed 8 April 2010 (entry into force read as the announcement: README)
-    ("2010-04-08", "within seven years after entry into force of this Treaty", "{after: announced, within: 7y}"),
+    (
+        "2010-04-08",
+        "within seven years after entry into force of this Treaty",
+        "{after: announced, within: 7y}",
+    ),
     # Chemical Weapons Convention, Art. XXI, opened for signature 13 January 1993
-    ("1993-01-13", "180 days after the date of the deposit of the 65th instrument of ratification", "{after: deposit-of-65th-instrument, within: 180d}"),
+    (
+        "1993-01-13",
+        "180 days after the date of the deposit of the 65th instrument of ratification",
+        "{after: deposit-of-65th-instrument, within: 180d}",
+    ),
     # Paris Agreement, 12 December 2015 (first global stocktake)
     ("2015-12-12", "in 2023", "2023"),
     # UN General Assembly resolution 70/1 (2030 Agenda), 25 September 2015
@@ -104,11 +164,19 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2017-05-04", "within 2 weeks after signing the Memorandum", "{after: announced, within: 2w}"),
     ("2017-05-04", "by 4 June 2017", "2017-06-04"),
     # Revitalised Agreement on the Resolution of the Conflict in South Sudan, 12 September 2018
-    ("2018-09-12", "within thirty (30) days of the signing of this Agreement", "{after: announced, within: 30d}"),
+    (
+        "2018-09-12",
+        "within thirty (30) days of the signing of this Agreement",
+        "{after: announced, within: 30d}",
+    ),
     # Juba Agreement for Peace in Sudan, 3 October 2020
     ("2020-10-03", "within 60 days of signing", "{after: announced, within: 60d}"),
     # Good Friday Agreement, 10 April 1998 (decommissioning; prisoners)
-    ("1998-04-10", "within two years following endorsement in referendums", "{after: endorsement, within: 2y}"),
+    (
+        "1998-04-10",
+        "within two years following endorsement in referendums",
+        "{after: endorsement, within: 2y}",
+    ),
     ("1998-04-10", "within two years", "{after: announced, within: 2y}"),
     # Additional Protocol on Idlib (Russia–Turkey), Moscow, 5 March 2020
     ("2020-03-05", "starting from 00:01 on 6 March 2020", "2020-03-06T00:01"),
@@ -119,7 +187,11 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2015-12-18", "within six-months", "{after: announced, within: 6mo}"),  # variant: UNSCR 2254
     ("2015-12-18", "within eighteen months", "{after: announced, within: 18mo}"),  # variant: UNSCR 2254
     ("2015-12-18", "within one and a half years", "{after: announced, within: 18mo}"),  # variant: UNSCR 2254
-    ("2015-02-12", "no later than the thirtieth day after the signing", "{after: announced, within: 30d}"),  # variant: Minsk II
+    (
+        "2015-02-12",
+        "no later than the thirtieth day after the signing",
+        "{after: announced, within: 30d}",
+    ),  # variant: Minsk II
     ("2015-02-12", "within twenty-one days", "{after: announced, within: 21d}"),  # variant: Stockholm
     ("2015-02-12", "a 30-day deadline", "{after: announced, within: 30d}"),  # variant: Minsk II
     ("2016-02-22", "26 February 2016 at 12:00 Damascus time", "2016-02-26T12:00+02:00"),  # variant: US–Russia
@@ -145,12 +217,18 @@ PHRASES: list[tuple[str, str, str]] = [
 
 # (announced, phrase): must be refused, never read as some other date
 REFUSED: list[tuple[str, str]] = [
-    ("2025-01-15", "no later than the 16th day of the first phase"),  # Israel–Hamas agreement, 15 January 2025
+    (
+        "2025-01-15",
+        "no later than the 16th day of the first phase",
+    ),  # Israel–Hamas agreement, 15 January 2025
     ("2025-01-15", "the first phase, which lasts 42 days"),  # Israel–Hamas agreement, 15 January 2025
     ("2023-11-22", "for a period of four days"),  # Israel–Hamas humanitarian pause, 22 November 2023
     ("2016-09-09", "for seven continuous days"),  # US–Russia arrangement on Syria, 9 September 2016
     ("2016-12-29", "at midnight on 29 December 2016"),  # midnight: which side of the day?
-    ("1998-07-17", "on the first day of the month after the 60th day following the date of the deposit of the 60th instrument"),  # Rome Statute, art. 126
+    (
+        "1998-07-17",
+        "on the first day of the month after the 60th day following the date of the deposit of the 60th instrument",
+    ),  # Rome Statute, art. 126
     ("2015-12-18", "early 2016"),  # no such window
     ("2016-03-24", "by mid-2016"),
     ("2016-03-24", "by the summer"),  # seasons depend on the hemisphere
@@ -202,7 +280,10 @@ def test_the_end_of_a_year_is_the_year_window() -> None:
 
 def test_an_explicit_zone_overrides_the_default_zone() -> None:
     ctx = Context(date(2016, 2, 22), "America/New_York")
-    assert format_due(read_phrase("12:00 (Damascus time) on February 26, 2016", ctx).due) == "2016-02-26T12:00+02:00"
+    assert (
+        format_due(read_phrase("12:00 (Damascus time) on February 26, 2016", ctx).due)
+        == "2016-02-26T12:00+02:00"
+    )
     assert format_due(read_phrase("12:00 on February 26, 2016", ctx).due) == "2016-02-26T12:00"
     summer = read_phrase("12:00 (Damascus time) on 1 July 2016", ctx)
     assert format_due(summer.due) == "2016-07-01T12:00+03:00"

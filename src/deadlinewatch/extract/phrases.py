@@ -64,8 +64,8 @@ _GATES: dict[str, str] = {
     "quarter": r"quarter",
     "quarter-short": r"q[1-4]",
     "half": r"half",
-    "relative-calendar": r"(?:this|current|present|next|end of(?: the)?)\s+(?:year|month|week)|year.?end|end.?year"
-    r"|end.of.the.year|month.?end",
+    "relative-calendar": r"(?:this|current|present|next|end of(?: the)?)\s+(?:year|month|week)"
+    r"|year.?end|end.?year|end.of.the.year|month.?end",
     "day-word": r"today|tomorrow|tonight|end of (?:the )?day",
     "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
     "week-of": r"week\s+(?:of|beginning|starting|commencing)",
@@ -79,17 +79,18 @@ _GATES: dict[str, str] = {
     "d-plus": r"d\s*\+",
     "upon": r"upon|(?:immediately|directly|right)\s+(?:after|following|upon|on)|day\s+(?:after|following|of)",
     "range": r"(?:\s(?:to|or)\s|[–—]|\d-\d)[^.]*" + _UNIT,
-    "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgent|speed|haste|coming|next few|near"
-    r"|shortly",
+    "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgent|speed|haste|coming"
+    r"|next few|near|shortly",
     "immediate": r"immediate|forthwith|at once",
-    "ongoing": r"all times|ongoing|continu|permanent|henceforth|from now on|duration|sustained|unhindered|any time"
-    r"|basis",
+    "ongoing": r"all times|ongoing|continu|permanent|henceforth|from now on|duration|sustained|unhindered"
+    r"|any time|basis",
 }
 
 _MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _UNIT_WORDS = ("hour", "hr", "day", "week", "fortnight", "month", "year", "minute")
 _DIGIT_DASH = ("-0", "-1")  # an ISO date or month: 2016-08, 2016-10-01
-_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc", "time")
+_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc")
+_CLOCK_WORDS += ("time",)
 # Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
 _WORDS: dict[str, tuple[str, ...]] = {
     "instant-time-first": _CLOCK_WORDS,

@@ -73,18 +73,18 @@ RELATION = re.compile(
 )
 
 
-_STRONG_WORDS = ("agree", "commit", "pledge", "undert", "shall", "decide", "demand", "call", "urge", "request",
-                 "schedul", "need")  # fmt: skip
+_STRONG_WORDS = ("agree", "commit", "pledge", "undert", "shall", "decide", "demand", "call", "urge")
+_STRONG_WORDS += ("request", "schedul", "need")
 
 
 def cue_of(text: str) -> tuple[Cue, re.Match[str]] | None:
     lowered = text.lower()
     if any(word in lowered for word in _STRONG_WORDS):
-        for m in STRONG.finditer(text):
-            if not _NEGATED.search(text, max(0, m.start() - 8), m.start()):
-                return Cue.STRONG, m
-    if m := WEAK.search(text):
-        return Cue.WEAK, m
+        for strong in STRONG.finditer(text):
+            if not _NEGATED.search(text, max(0, strong.start() - 8), strong.start()):
+                return Cue.STRONG, strong
+    if weak := WEAK.search(text):
+        return Cue.WEAK, weak
     return None
 
 
