@@ -89,7 +89,20 @@ _GATES: dict[str, str] = {
 _MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _UNIT_WORDS = ("hour", "hr", "day", "week", "fortnight", "month", "year", "minute")
 _DIGIT_DASH = ("-0", "-1")  # an ISO date or month: 2016-08, 2016-10-01
-_CLOCK_WORDS = (":", "a.m", "p.m", "am", "pm", "noon", "midday", "midnight", "hours", "hrs", "gmt", "utc")
+_CLOCK_WORDS: tuple[str, ...] = (
+    ":",
+    "a.m",
+    "p.m",
+    "am",
+    "pm",
+    "noon",
+    "midday",
+    "midnight",
+    "hours",
+    "hrs",
+    "gmt",
+    "utc",
+)
 _CLOCK_WORDS += ("time",)
 # Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
 _WORDS: dict[str, tuple[str, ...]] = {

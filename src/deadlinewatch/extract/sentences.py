@@ -73,7 +73,17 @@ RELATION = re.compile(
 )
 
 
-_STRONG_WORDS = ("agree", "commit", "pledge", "undert", "shall", "decide", "demand", "call", "urge")
+_STRONG_WORDS: tuple[str, ...] = (
+    "agree",
+    "commit",
+    "pledge",
+    "undert",
+    "shall",
+    "decide",
+    "demand",
+    "call",
+    "urge",
+)
 _STRONG_WORDS += ("request", "schedul", "need")
 
 
