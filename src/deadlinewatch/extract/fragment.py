@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from deadlinewatch.extract.document import Extraction, Finding
+from deadlinewatch.extract.findings import Extraction, Finding
 from deadlinewatch.extract.model import AfterDue, FixedDue
 
 _PLAIN = re.compile(r"^(?:\d{4}(?:-(?:\d{2}|Q[1-4]|W\d{2})(?:-\d{2})?)?|asap|immediate|open)$")
