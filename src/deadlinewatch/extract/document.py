@@ -86,10 +86,10 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
         draft.readings = list(scan(sentence.text, ctx))
         draft.relation_to = target
         drafts.append(draft)
+        index.add(draft)
     assign_ids(drafts, agreement_id)
     country_tags = [countries.tag_of(c) for c in countries.most_mentioned([d.scope for d in drafts])]
     ordered = sorted(drafts, key=lambda d: d.start)
-    index = Index(drafts)
     findings = tuple(finding_of(d, index, text, country_tags) for d in ordered)
     return Extraction(
         agreement_id,

@@ -96,6 +96,15 @@ class Index:
                 self.by_stem.setdefault(stem, []).append(draft)
         self.starts = {stem: [d.start for d in found] for stem, found in self.by_stem.items()}
 
+    def add(self, draft: Draft) -> None:
+        stems = keywords(draft.title)
+        self.stems[id(draft)] = stems
+        for stem in stems:
+            starts = self.starts.setdefault(stem, [])
+            position = bisect_right(starts, draft.start)
+            starts.insert(position, draft.start)
+            self.by_stem.setdefault(stem, []).insert(position, draft)
+
     def referent(self, words: str, at: int, exclude: Draft | None) -> Draft | None:
         """The draft sharing most title words with ``words``; among equals, the nearest one
         before ``at`` (else the first in the text)."""
