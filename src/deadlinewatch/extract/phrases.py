@@ -78,7 +78,7 @@ _GATES: dict[str, str] = {
     "ordinal-day": r"(?:day|week|month|year)\s+(?:after|following|from|since|of)",
     "d-plus": r"d\s*\+",
     "upon": r"upon|(?:immediately|directly|right)\s+(?:after|following|upon|on)|day\s+(?:after|following|of)",
-    "range": r"(?:\s(?:to|or)\s|[–—]|\d-\d)[^.]*" + _UNIT,
+    "range": r"(?:\s(?:to|or)\s+|\s*[–—]\s*)[\w()-]+(?:\s*\(\d+\))?[\s-]+" + _UNIT,
     "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgent|speed|haste|coming"
     r"|next few|near|shortly",
     "immediate": r"immediate|forthwith|at once",
@@ -130,7 +130,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "ordinal-day": ("day ", "week ", "month ", "year "),
     "d-plus": ("d+", "d +"),
     "upon": ("upon", "immediately", "directly", "right", "day after", "day following", "day of"),
-    "range": (" to ", " or ", "–", "—", "-"),
+    "range": (" to ", " or ", "–", "—"),
     "asap": ("soon", "early", "quick", "prompt", "rapid", "swift", "earliest", "delay", "expedit", "urgent",
              "speed", "haste", "coming", "next few", "near", "shortly"),
     "immediate": ("immediate", "forthwith", "at once"),
@@ -170,7 +170,7 @@ _NOT_TEMPORAL = re.compile(
 
 
 _WORD_START = re.compile(r"(?<![\w'’])[\w(]")
-_REACH = 100  # characters a match may start before its gate word ("no later than one hundred and ...")
+_REACH = 80  # characters a match may start before its gate word ("no later than one hundred and ...")
 _ALL_WORDS = tuple(sorted({word for words in _WORDS.values() for word in words}))
 
 
