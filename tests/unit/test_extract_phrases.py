@@ -182,6 +182,10 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2020-03-05", "starting from 00:01 on 6 March 2020", "2020-03-06T00:01"),
     # Russia–Turkey ceasefire statement on Syria, 29 December 2016
     ("2016-12-29", "from 00:00 on 30 December 2016", "2016-12-30T00:00"),
+    # European Union (Withdrawal) Act 2018, s. 20 ("exit day"), Royal Assent 26 June 2018
+    ("2018-06-26", "29 March 2019 at 11.00 p.m.", "2019-03-29T23:00"),
+    # UN Security Council resolution 2334 (2016), 23 December 2016 (reports every three months: refused below)
+    ("2016-12-23", "within 30 days", "{after: announced, within: 30d}"),
     # variants of the rows above: hyphenation, number words, ordinals, other orders
     ("2015-12-18", "within a six-month period", "{after: announced, within: 6mo}"),  # variant: UNSCR 2254
     ("2015-12-18", "within six-months", "{after: announced, within: 6mo}"),  # variant: UNSCR 2254
@@ -213,6 +217,24 @@ PHRASES: list[tuple[str, str, str]] = [
     ("2016-03-24", "forthwith", "immediate"),  # variant: seed
     ("2016-03-24", "at all times", "open"),  # variant: seed (humanitarian access)
     ("2016-03-24", "within 90 hours", "{after: announced, within: 90h}"),  # variant: Lusaka
+    (
+        "2015-12-18",
+        "within a month of the adoption of this resolution",
+        "{after: announced, within: 1mo}",
+    ),  # variant: UNSCR 2254
+    ("2015-02-12", "within a fortnight", "{after: announced, within: 14d}"),  # variant: Minsk II
+    ("2016-03-24", "within the coming days", "asap"),  # variant: seed
+    ("2020-02-29", "by March 10, 2020 at the latest", "2020-03-10"),  # variant: Doha
+    (
+        "2015-02-12",
+        "within a period not exceeding 30 days",
+        "{after: announced, within: 30d}",
+    ),  # variant: Minsk II
+    (
+        "2015-02-12",
+        "within thirty days of the date on which this Agreement is signed",
+        "{after: announced, within: 30d}",
+    ),  # variant: Minsk II
 ]
 
 # (announced, phrase): must be refused, never read as some other date
@@ -243,6 +265,10 @@ REFUSED: list[tuple[str, str]] = [
     ("2016-03-24", "within thirty (40) days"),  # words and digits disagree
     ("2016-03-24", "by Thursday"),  # said on a Thursday: today or next week?
     ("2016-03-24", "in the next fiscal year"),
+    ("2016-12-23", "every three months"),  # UNSCR 2334: a recurring report, not a deadline
+    ("2016-03-24", "by 5 p.m. on Friday"),  # a time the reader would drop
+    ("2016-03-24", "no later than 15 days before the elections"),  # before an event: no such due form
+    ("2016-03-24", "later this year"),
 ]
 
 

@@ -16,7 +16,8 @@ Handler = Callable[[re.Match[str], Context], Outcome]
 
 LEAD = (
     r"(?P<lead>(?:no|not)\s+later\s+than|on\s+or\s+before|at\s+the\s+(?:very\s+)?latest\s+(?:by|on)"
-    r"|by|until|till|through|before|prior\s+to|in|during|on|at|as\s+of|from|starting(?:\s+(?:on|at|from))?"
+    r"|by|until|till|through|before|prior\s+to|(?:in|during|over)\s+the\s+course\s+of|in|during|on|at|as\s+of"
+    r"|(?:with\s+effect|as)\s+from|from|starting(?:\s+(?:on|at|from))?"
     r"|beginning(?:\s+(?:on|at))?|commencing(?:\s+(?:on|at))?|effective(?:\s+(?:on|from|as\s+of))?"
     r"|(?:with\s+)?(?:the|a)\s+target\s+date\s+of|(?:the|a)\s+deadline\s+of|within|for)"
 )

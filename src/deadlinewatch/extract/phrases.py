@@ -77,9 +77,10 @@ _GATES: dict[str, str] = {
     "period": _UNIT,
     "ordinal-day": r"(?:day|week|month|year)\s+(?:after|following|from|since|of)",
     "d-plus": r"d\s*\+",
-    "upon": r"upon|(?:immediately|directly|right)\s+(?:after|following|upon|on)|day\s+(?:after|following|of)",
+    "upon": r"upon|(?:immediately|directly|right)\s+(?:after|following|upon|on)|day\s+(?:after|following|of)"
+    r"|date\s+of",
     "range": r"(?:\s(?:to|or)\s+|\s*[–—]\s*)[\w()-]+(?:\s*\(\d+\))?[\s-]+" + _UNIT,
-    "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgent|speed|haste|coming"
+    "asap": r"soon|early|quick|prompt|rapid|swift|earliest|delay|expedit|urgen|priority|speed|haste|coming"
     r"|next few|near|shortly",
     "immediate": r"immediate|forthwith|at once",
     "ongoing": r"all times|ongoing|continu|permanent|henceforth|from now on|duration|sustained|unhindered"
@@ -103,7 +104,7 @@ _CLOCK_WORDS: tuple[str, ...] = (
     "gmt",
     "utc",
 )
-_CLOCK_WORDS += ("time",)
+_CLOCK_WORDS += ("time", ".0", ".1", ".2", ".3", ".4", ".5")
 # Substrings one of which the anchor needs: a rule whose words are all absent is not tried.
 _WORDS: dict[str, tuple[str, ...]] = {
     "instant-time-first": _CLOCK_WORDS,
@@ -129,9 +130,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "period": _UNIT_WORDS,
     "ordinal-day": ("day ", "week ", "month ", "year "),
     "d-plus": ("d+", "d +"),
-    "upon": ("upon", "immediately", "directly", "right", "day after", "day following", "day of"),
+    "upon": ("upon", "immediately", "directly", "right", "day after", "day following", "day of", "date of"),
     "range": (" to ", " or ", "–", "—"),
-    "asap": ("soon", "early", "quick", "prompt", "rapid", "swift", "earliest", "delay", "expedit", "urgent",
+    "asap": ("soon", "early", "quick", "prompt", "rapid", "swift", "earliest", "delay", "expedit", "urgen", "priority",
              "speed", "haste", "coming", "next few", "near", "shortly"),
     "immediate": ("immediate", "forthwith", "at once"),
     "ongoing": ("all times", "ongoing", "continu", "permanent", "henceforth", "from now on", "duration",
@@ -155,7 +156,8 @@ _RULES = [
 
 _UNITS = r"(?:hours?|hrs?|days?|weeks?|fortnights?|months?|years?|minutes?|quarters?|decades?)"
 _TEMPORAL = re.compile(
-    rf"(?i:\b(?:19|20)\d\d\b|\b(?:{NUMBER})[\s-]+{_UNITS}\b|\b{ORDINAL}\b|\b\d{{1,2}}[:.]\d\d\b|\bD\s*\+"
+    rf"(?i:\b\d{{1,2}}\s*[ap]\.?m\b|\b[ap]\.m\b|\b(?:GMT|UTC|Zulu|CEST|CET|EEST|EET|MSK)\b|\blocal\s+time\b"
+    rf"|\(\s*[a-z'’-]+(?:\s+[a-z'’-]+)?\s+time\s*\)|\b(?:19|20)\d\d\b|\b(?:{NUMBER})[\s-]+{_UNITS}\b|\b{ORDINAL}\b|\b\d{{1,2}}[:.]\d\d\b|\bD\s*\+"
     rf"|\b(?:jan(?:uary)?|feb(?:ruary)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
     rf"|nov(?:ember)?|dec(?:ember)?)\b|\b{_UNITS}\b|\b(?:today|tomorrow|tonight|yesterday|noon|midday|midnight"
     rf"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|winter|mid|early|late[rs]?t?"
@@ -165,7 +167,8 @@ _TEMPORAL = re.compile(
 )
 _NOT_TEMPORAL = re.compile(
     r"(?i:\b(?:resolutions?|articles?|paragraphs?|para\.?|sections?|annex(?:es)?|chapters?|no\.|S/RES/)\s*"
-    r"\d[\d/]*(?:\s*\(\s*\d{4}\s*\))?|\bwithin\s+the\s+(?:framework|scope|limits|territory|boundaries)\b)"
+    r"\d[\d/]*(?:\s*\(\s*\d{4}\s*\))?|\bwithin\s+the\s+(?:framework|scope|limits|territory|boundaries)\b"
+    r"|,?\s*at\s+the\s+(?:very\s+)?latest\s*$)"
 )
 
 

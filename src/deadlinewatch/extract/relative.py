@@ -28,7 +28,8 @@ _RLEAD = (
 )
 _MODIFIER = (
     r"(?:(?P<mod>next|coming|following|first|initial)\s+"
-    r"|(?:a|the)\s+(?:target|period|maximum|time\s*frame|timeframe|deadline|total)\s+of\s+|a\s+maximum\s+of\s+)"
+    r"|(?:a|the)\s+(?:target|period|maximum|time\s*frame|timeframe|deadline|total)\s+of\s+|a\s+maximum\s+of\s+"
+    r"|(?:a\s+)?period\s+(?:not\s+exceeding|not\s+to\s+exceed|of\s+no\s+more\s+than|of\s+not\s+more\s+than)\s+)"
 )
 _HALF = (
     rf"(?:(?P<hnum>{NUMBER})\s+and\s+a\s+half\s+(?P<hunit>years?|days?|hours?)"
@@ -50,7 +51,9 @@ _ANNOUNCED = re.compile(
     rf"(?:(?:the|its)\s+)?(?:date\s+(?:of\s+)?(?:the\s+)?)?(?:{_ACT}(?!\s+(?:day|date)\b)"
     rf"(?:\s+(?:of|by\s+the\s+parties\s+(?:of|to))\s+(?:this|the\s+present|the|these)\s+(?:[\w-]+\s+){{0,3}}?{_DOC}s?\b"
     rf"|(?!\s+(?:of|by|to)\b))(?:\s+by\s+the\s+parties)?"
-    rf"|(?:this|the\s+present)\s+(?:[\w-]+\s+){{0,2}}?{_DOC})\b|(?:today|now|the\s+date\s+hereof|this\s+date)\b",
+    rf"|(?:this|the\s+present)\s+(?:[\w-]+\s+){{0,2}}?{_DOC})\b|(?:today|now|the\s+date\s+hereof|this\s+date)\b"
+    rf"|the\s+date\s+(?:on\s+which|when)\s+(?:this|the\s+present)\s+{_DOC}\s+(?:is|was|has\s+been|enters)\s+"
+    rf"(?:signed|adopted|concluded|into\s+force)\b",
     re.IGNORECASE,
 )
 _STOP = {
@@ -112,6 +115,8 @@ def anchor_of(m: re.Match[str], text: str) -> tuple[str | None, int] | None:
         words.pop()
     if len(words) < 2 and words and words[0].group(0).lower() in ("the", "its", "their"):
         return None
+    if len(words) == 2 and words[-1].group(0).strip("'’") in ("date", "day", "time", "moment", "period"):
+        return None  # "the date (on which ...)": the event is in the words not read
     if not words:
         return None
     end = start + words[-1].end()
@@ -145,7 +150,9 @@ def _period(m: re.Match[str], ctx: Context) -> Outcome:
     mod = (m.group("mod") or "").lower()
     if m.group("unit") is not None:
         if m.group("num") is None:
-            if mod not in ("next", "coming", "following") or m.group("unit").lower().endswith("s"):
+            singular = not m.group("unit").lower().endswith("s")
+            article = (m.group("art") or "").lower() in ("a", "an") and not mod
+            if not singular or not (article or mod in ("next", "coming", "following")):
                 return None
             count: int | None = 1
         else:
@@ -180,8 +187,8 @@ def _ordinal_day(m: re.Match[str], ctx: Context) -> Outcome:
         return Declined(f"{m.group(0).strip()!r}: the ordinal is not understood")
     if m.group("link").lower() == "of":
         return Declined(
-            f"{m.group(0).strip()!r}: 'the Nth day of' a period does not say whether its first day is "
-            "day 0 or day 1"
+            f"{m.group(0).strip()!r}: 'the Nth day (week, month) of' a period does not say whether "
+            "its first day is day 0 or day 1"
         )
     anchor = anchor_of(m, m.string)
     if anchor is None:
@@ -221,7 +228,7 @@ def _range(m: re.Match[str], ctx: Context) -> Outcome:
 RULES: list[tuple[str, str, Handler]] = [
     (
         "period",
-        rf"(?:{_RLEAD}\s+)?(?:(?:the|a)\s+)?(?:{_MODIFIER})?(?:(?:(?P<num>{NUMBER})(?:\s*-\s*|\s+))?(?P<unit>{UNIT}|working\s+days?|business\s+days?)"
+        rf"(?:{_RLEAD}\s+)?(?:(?P<art>the|an?)\s+)?(?:{_MODIFIER})?(?:(?:(?P<num>{NUMBER})(?:\s*-\s*|\s+))?(?P<unit>{UNIT}|working\s+days?|business\s+days?)"
         rf"|{_HALF})(?:'s|’s|'|’)?(?:\s+time)?{_SUFFIX}(?:,?\s+{_LINK}\s+{_ANCHOR})?",
         _period,
     ),
@@ -235,7 +242,7 @@ RULES: list[tuple[str, str, Handler]] = [
     (
         "upon",
         r"(?:\b(?:immediately|directly|right)\s+(?:after|following|upon|on)\s+"
-        r"|(?:on\s+)?the\s+(?P<nextday>day\s+(?:after|following))\s+|\bupon\s+|\bon\s+the\s+day\s+of\s+)"
+        r"|(?:on\s+)?the\s+(?P<nextday>day\s+(?:after|following))\s+|\bupon\s+|\bon\s+the\s+(?:day|date)\s+of\s+)"
         rf"{_ANCHOR}",
         _upon,
     ),

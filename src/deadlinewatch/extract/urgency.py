@@ -13,7 +13,8 @@ ASAP = (
     r"|\bat\s+(?:the\s+)?earliest\s+(?:possible\s+)?(?:date|time|opportunity|moment|stage)\b|\bat\s+an\s+early\s+date\b"
     r"|\bwithout\s+(?:any\s+)?(?:further\s+|undue\s+)?delay\b|\bexpeditiously\b|\bpromptly\b|\burgently\b"
     r"|\bswiftly\b|\bspeedily\b|\bwith\s+(?:all\s+)?(?:due\s+)?(?:speed|urgency|haste)\b"
-    r"|\bin\s+the\s+(?:coming|next\s+few|upcoming)\s+(?:days|weeks|months)\b|\bin\s+the\s+(?:near|immediate)\s+future\b"
+    r"|\b(?:in|within|over)\s+the\s+(?:coming|next\s+few|upcoming)\s+(?:days|weeks|months)\b|\bin\s+the\s+(?:near|immediate)\s+future\b"
+    r"|\bas\s+a\s+matter\s+of\s+(?:urgency|priority|the\s+highest\s+priority)\b"
     r"|\bsoon\b|\bshortly\b|\bwithout\s+preconditions\s+and\s+without\s+delay\b"
 )
 IMMEDIATE = (

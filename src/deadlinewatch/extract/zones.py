@@ -9,9 +9,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 TIME = (
-    r"(?:(?P<hh>[01]?\d|2[0-4])[:.](?P<mm>[0-5]\d)(?:\s*(?:hours|hrs|h)\b)?"
+    r"(?:(?P<hh3>1[0-2]|0?[1-9])(?:[:.](?P<mm3>[0-5]\d))?\s*(?P<ampm>a\.?m\b\.?|p\.?m\b\.?)"
+    r"|(?P<hh>[01]?\d|2[0-4])[:.](?P<mm>[0-5]\d)(?![:.]?\d|\s*[ap]\.?m\b)(?:\s*(?:hours|hrs|h)\b)?"
     r"|(?P<hh2>[01]\d|2[0-4])(?P<mm2>[0-5]\d)\s*(?:hours|hrs|h\b|(?=\s*\(?\s*(?:GMT|UTC)\b))"
-    r"|(?P<hh3>1[0-2]|0?[1-9])(?:[:.](?P<mm3>[0-5]\d))?\s*(?P<ampm>a\.?m\b\.?|p\.?m\b\.?)"
     r"|(?P<word>noon|midday|midnight))"
 )
 ZONE = (
