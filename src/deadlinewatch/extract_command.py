@@ -54,6 +54,12 @@ def add_extract_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "'(Damascus time)' in the text overrides it",
     )
     sub.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the config the fragment will join: an agreement it already has is not printed again "
+        "(the commitments then carry announced and timezone) and its ids are not reused",
+    )
+    sub.add_argument(
         "--format",
         choices=["yaml", "json", "text"],
         help="output: yaml (default) or json for a file; text (default, one line) or json for --phrase",
@@ -77,7 +83,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     agreement = args.agreement or (slugify(Path(name).stem) if args.file != "-" else "extracted")
     if not _ID.match(agreement):
         raise UsageError(f"--agreement {agreement!r}: use 1-128 letters, digits, '.', '_' or '-'")
-    extraction = read_document(text, ctx, agreement)
+    existing_agreement, taken = _existing(args.config, agreement)
+    extraction = read_document(text, ctx, agreement, taken)
     for finding in extraction.findings:
         if finding.warning:
             print(
@@ -86,10 +93,26 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if not extraction.findings:
         print(f"{name}: no commitment found (nothing that commits someone to do something)", file=sys.stderr)
     if out_format == "json":
-        sys.stdout.write(to_json(extraction))
+        sys.stdout.write(to_json(extraction, with_agreement=not existing_agreement))
     else:
-        sys.stdout.write(to_yaml(extraction, origin=name))
+        sys.stdout.write(to_yaml(extraction, with_agreement=not existing_agreement, origin=name))
     return EXIT_OK
+
+
+def _existing(config: str | None, agreement: str) -> tuple[bool, frozenset[str]]:
+    """Whether the config at ``config`` already has the agreement, and every id it uses."""
+    if config is None:
+        return False, frozenset()
+    from deadlinewatch.bootstrap import load_or_report
+
+    loaded = load_or_report(Path(config))
+    if loaded is None:
+        raise CommandFailed(
+            f"--config {config}: the config is invalid (errors above); fix it or leave --config out"
+        )
+    watchlist = loaded.watchlist
+    taken = frozenset(watchlist.commitments) | frozenset(watchlist.agreements)
+    return agreement in watchlist.agreements, taken
 
 
 def _context(args: argparse.Namespace) -> Context:

@@ -151,3 +151,24 @@ def test_help_documents_every_option() -> None:
     assert run.returncode == 0
     for option in ("--phrase", "--announced", "--agreement", "--timezone", "--format", "FILE|-"):
         assert option in run.stdout
+
+
+def test_joining_a_config_that_has_the_agreement(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    example = Path(__file__).parent.parent.parent / "config"
+    for name in ("deadlinewatch.yaml", "syria-2016.yaml"):
+        (config / name).write_text((example / name).read_text(encoding="utf-8"), encoding="utf-8")
+    run = _cli(
+        "extract", str(SEED), "--announced", "2016-03-24", "--agreement", "kerry-lavrov-2016",
+        "--timezone", "Asia/Damascus", "--config", str(config),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    fragment = yaml.safe_load(run.stdout)
+    assert "agreements" not in fragment
+    assert all(
+        c["announced"] == "2016-03-24" or str(c["announced"]) == "2016-03-24" for c in fragment["commitments"]
+    )
+    (config / "extracted.yaml").write_text(run.stdout, encoding="utf-8")
+    checked = _cli("validate", "--config", str(config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -30,7 +30,11 @@ _TERMINAL = re.compile(r"[.!?][\"”’)\]]*\s*(?:[–—-]\s*[^.!?]{0,60})?$")
 _WH = re.compile(r"^(?:what|how|whether|which|who|why|when)\b", re.I)
 
 
-def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
+def read_document(
+    text: str, ctx: Context, agreement_id: str, taken_ids: frozenset[str] = frozenset()
+) -> Extraction:
+    """The commitments ``text`` states, for the agreement ``agreement_id``; their ids avoid
+    ``taken_ids`` (the ids of the config the fragment will join)."""
     sentences = split_sentences(text)
     drafts: list[Draft] = []
     relations: list[tuple[Sentence, int]] = []
@@ -87,7 +91,7 @@ def read_document(text: str, ctx: Context, agreement_id: str) -> Extraction:
         draft.relation_to = target
         drafts.append(draft)
         index.add(draft)
-    assign_ids(drafts, agreement_id)
+    assign_ids(drafts, agreement_id, taken_ids)
     country_tags = [countries.tag_of(c) for c in countries.most_mentioned([d.scope for d in drafts])]
     ordered = sorted(drafts, key=lambda d: d.start)
     findings = tuple(finding_of(d, index, text, country_tags) for d in ordered)

@@ -136,8 +136,8 @@ class Index:
         return max(candidates.values(), key=rank)
 
 
-def assign_ids(drafts: list[Draft], agreement_id: str) -> None:
-    seen: set[str] = set()
+def assign_ids(drafts: list[Draft], agreement_id: str, taken: frozenset[str] = frozenset()) -> None:
+    seen: set[str] = set(taken)
     last: dict[str, int] = {}
     for draft in drafts:
         words = [w for w in re.findall(r"[a-z0-9]+", draft.title.lower()) if w not in _ID_SKIP]

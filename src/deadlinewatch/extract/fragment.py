@@ -61,6 +61,10 @@ def to_yaml(extraction: Extraction, *, with_agreement: bool = True, origin: str 
         lines.append(f"  - id: {f.id}")
         lines.append(f"    agreement: {extraction.agreement_id}")
         lines.append(f"    title: {_quoted(f.title)}")
+        if not with_agreement:
+            lines.append(f"    announced: {extraction.announced.isoformat()}")
+            if extraction.timezone:
+                lines.append(f"    timezone: {extraction.timezone}")
         if f.parties:
             lines.append(f"    parties: [{', '.join(_quoted(p) for p in f.parties)}]")
         if f.warning:
@@ -96,6 +100,10 @@ def to_json(extraction: Extraction, *, with_agreement: bool = True) -> str:
     commitments = []
     for f in extraction.findings:
         item: dict[str, object] = {"id": f.id, "agreement": extraction.agreement_id, "title": f.title}
+        if not with_agreement:
+            item["announced"] = extraction.announced.isoformat()
+            if extraction.timezone:
+                item["timezone"] = extraction.timezone
         if f.parties:
             item["parties"] = list(f.parties)
         item["due"] = _due_json(f)
