@@ -100,3 +100,30 @@ def test_what_is_not_understood_is_left_open_with_a_warning() -> None:
     report = _one(extraction, "report")
     assert _due(report) == "open"
     assert report.warning is not None and "budget" in report.warning
+
+
+# UN Security Council resolution 2254 (2015), 18 December 2015: operative paragraphs 2, 4 and 12, abridged
+RESOLUTION_2254 = (
+    "2. Requests the Secretary-General, through his good offices and the efforts of his Special Envoy for Syria, "
+    "to convene representatives of the Syrian government and the opposition to engage in formal negotiations on a "
+    "political transition process on an urgent basis, with a target of early January 2016 for the initiation of talks.\n\n"
+    "4. Expresses its support, in this regard, for a Syrian-led political process that is facilitated by the United "
+    "Nations and, within a target of six months, establishes credible, inclusive and non-sectarian governance and sets "
+    "a schedule and process for drafting a new constitution, and further expresses its support for free and fair "
+    "elections, pursuant to the new constitution, to be held within 18 months.\n\n"
+    "12. Calls on the parties to immediately allow humanitarian agencies rapid, safe and unhindered access throughout Syria."
+)
+
+
+def test_a_resolution_paragraph_with_two_deadlines_gives_two_commitments() -> None:
+    extraction = read_document(RESOLUTION_2254, Context(date(2015, 12, 18)), "unscr-2254")
+    dues = {f.title: _due(f) for f in extraction.findings}
+    assert dues == {
+        "Convene representatives of the Syrian government and the opposition to engage in formal": "early 2016-01",
+        "Syrian-led political process that is facilitated by the United Nations": "{after: announced, within: 6mo}",
+        "Free and fair elections": "{after: announced, within: 18mo}",
+        "Allow humanitarian agencies rapid": "immediate",
+    }
+    convene = _one(extraction, "convene")
+    assert "Secretary-General" in convene.parties
+    assert all(f.warning is None for f in extraction.findings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from deadlinewatch.extract import countries
-from deadlinewatch.extract.drafts import Draft, Index, assign_ids, split_draft
+from deadlinewatch.extract.drafts import Draft, Index, assign_ids, split_by_deadline, split_draft
 from deadlinewatch.extract.findings import Extraction, Finding, Source, finding_of
 from deadlinewatch.extract.model import Context, FixedDue, Rank, Reading, Refusal
 from deadlinewatch.extract.phrases import scan
@@ -72,6 +72,7 @@ def read_document(
         draft.readings = list(found)
         drafts.extend(split_draft(draft, sentence.text))
         previous = drafts[-1]
+    drafts = [part for draft in drafts for part in split_by_deadline(draft, text[draft.start : draft.end])]
     for draft in drafts:
         if not draft.title:
             draft.title = title_from(draft.obj)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from deadlinewatch.extract.model import Reading, Refusal, slugify
 from deadlinewatch.extract.sentences import title_from
@@ -81,6 +82,44 @@ def split_draft(draft: Draft, sentence: str) -> list[Draft]:
 
 def keywords(text: str) -> set[str]:
     return {w[:6] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
+
+
+_CLAUSE = re.compile(
+    r";|,\s+and\b|\s+and\s+further\b|,\s+(?:and\s+)?(?:further\s+)?(?:expresses|requests|calls|decides|urges|demands)\b",
+    re.I,
+)
+
+
+def split_by_deadline(draft: Draft, quote: str) -> list[Draft]:
+    """A sentence with several deadlines, one per clause ("... within six months, establishes
+    governance ..., and further expresses its support for elections ... within 18 months"): one
+    draft per clause, each with its own deadline. Unchanged when a clause break cannot be found
+    between two deadlines (the finding is then left open with a warning)."""
+    readings = sorted(
+        (
+            r
+            for r in draft.readings
+            if isinstance(r, Reading)
+            and r.rank == max(x.rank for x in draft.readings if isinstance(x, Reading))
+        ),
+        key=lambda r: r.start,
+    )
+    if len(readings) < 2 or len({r.due for r in readings}) < 2:
+        return [draft]
+    bounds = [0]
+    for left, right in pairwise(readings):
+        breaks = list(_CLAUSE.finditer(quote, left.end, right.start))
+        if not breaks:
+            return [draft]
+        bounds.append(breaks[-1].start())
+    bounds.append(len(quote))
+    parts = []
+    for reading, start, end in zip(readings, bounds, bounds[1:], strict=False):
+        segment = quote[start:end]
+        obj = (segment[: reading.start - start] + " " + segment[reading.end - start :]).strip(" ,;")
+        obj = re.sub(r"\s+", " ", obj)
+        parts.append(Draft(draft.start, draft.end, "", segment, draft.subject, [reading], obj))
+    return parts
 
 
 class Index:

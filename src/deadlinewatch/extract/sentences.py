@@ -133,7 +133,7 @@ _SOFTENERS = re.compile(
 )
 _CUT = re.compile(
     r",|;|:|\s[–—-]\s|\s+(?:which|who|whereby|in\s+order\s+to|so\s+as\s+to|so\s+that|to\s+fully|to\s+prevent"
-    r"|as\s+well|including)\b",
+    r"|as\s+well|including|and\s+(?:requests|calls|decides|urges|demands|expresses))\b",
     re.I,
 )
 
@@ -144,6 +144,9 @@ def object_after(text: str, cue_start: int, cue_end: int) -> str:
     obj = text[cue_end:].strip()
     if re.match(r"be\b|been\b", obj, re.I):
         return _subject_clause(text[:cue_start])
+    addressed_form = _ADDRESSED.match(text[cue_start:cue_end]) and not re.match(r"that\b", obj, re.I)
+    if addressed_form and (addressed := _ADDRESSEE_TO.match(obj)):
+        return _SOFTENERS.sub("", addressed.group("what")).strip()
     obj = re.sub(r"^(?:to|that)\s+", "", obj, flags=re.I)
     if re.match(r"(?:the|they|we|both|all|it|each)\b", obj, re.I) and (m := _SUBJECT_MODAL.match(obj)):
         rest = obj[m.end() :]
@@ -151,13 +154,27 @@ def object_after(text: str, cue_start: int, cue_end: int) -> str:
     return _SOFTENERS.sub("", obj).strip()
 
 
+# "Requests the Secretary-General, through his good offices, to convene ...": the object is what
+# the addressee is asked to do.
+_ADDRESSED = re.compile(r"(?:calls?\s+(?:up)?on|urges?|requests?|demands?)$", re.I)
+_ADDRESSEE_TO = re.compile(r"(?P<who>.{1,200}?)\s+to\s+(?P<what>(?!be\b)[a-z][\w-]*\b.*)$", re.S)
+
+
 def _subject_clause(text: str) -> str:
     """The last clause of ``text`` (after the last comma or "that")."""
     return re.split(r",|;|\bthat\b", text)[-1].strip()
 
 
+_BOILERPLATE = re.compile(
+    r"^(?:\(?\d{1,3}[.)]\s+|\([a-z]{1,4}\)\s+)?(?:and\s+)?(?:further\s+)?(?:(?:expresses|reaffirms|reiterates)\s+its"
+    r"\s+support,?(?:\s+in\s+this\s+regard,)?\s+for\s+)?",
+    re.I,
+)
+
+
 def title_from(obj: str, limit: int = 100) -> str:
     """A short title: the object up to its first clause break, capitalised, at most ``limit``."""
+    obj = _BOILERPLATE.sub("", obj.strip(" ,;"))
     cut = _CUT.search(obj, 12)
     title = obj[: cut.start()] if cut else obj
     title = re.sub(r"^(?:a|an|the)\s+", "", title.strip(" .,;:\"“”'’"), flags=re.I)
