@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from deadlinewatch.extract import dates, periods, relative, urgency
 from deadlinewatch.extract.dates import Handler
-from deadlinewatch.extract.model import Context, Declined, NotUnderstood, Rank, Reading, Refusal, Understood
+from deadlinewatch.extract.model import Context, Declined, NotUnderstood, Reading, Refusal, Understood
 from deadlinewatch.extract.numbers import NUMBER, ORDINAL
 
 
@@ -253,6 +253,4 @@ def read_phrase(text: str, ctx: Context) -> Reading:
     if len(dues) > 1:
         listed = "; ".join(f"{r.phrase!r}" for r in chosen)
         raise NotUnderstood(f"{phrase!r} states more than one deadline ({listed}); give one phrase at a time")
-    if chosen[0].rank < Rank.EXPLICIT and any(r.rank > Rank.ONGOING for r in readings if r not in chosen):
-        pass
     return chosen[0]
