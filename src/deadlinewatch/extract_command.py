@@ -10,14 +10,17 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deadlinewatch.cli import EXIT_OK, CommandFailed, UsageError
-from deadlinewatch.extract.document import read_document
-from deadlinewatch.extract.fragment import to_json, to_yaml
-from deadlinewatch.extract.model import AfterDue, Context, NotUnderstood, Reading, format_due, slugify
-from deadlinewatch.extract.phrases import read_phrase
-from deadlinewatch.extract.plaintext import html_to_text, looks_like_html
+
+if TYPE_CHECKING:
+    from deadlinewatch.extract.model import Context, Reading
+
+# The reader (deadlinewatch.extract) compiles its rules on import, a few hundred milliseconds:
+# it is imported by the command itself, so that every other command (``run`` above all) starts
+# without paying for it.
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -67,6 +70,11 @@ def add_extract_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from deadlinewatch.extract.document import read_document
+    from deadlinewatch.extract.fragment import to_json, to_yaml
+    from deadlinewatch.extract.model import slugify
+    from deadlinewatch.extract.plaintext import html_to_text, looks_like_html
+
     ctx = _context(args)
     if args.phrase is not None:
         if args.file is not None:
@@ -116,6 +124,8 @@ def _existing(config: str | None, agreement: str) -> tuple[bool, frozenset[str]]
 
 
 def _context(args: argparse.Namespace) -> Context:
+    from deadlinewatch.extract.model import Context
+
     if not args.announced:
         raise UsageError("--announced DATE is required (the date of the statement, e.g. 2016-03-24)")
     text = args.announced.strip()
@@ -137,6 +147,9 @@ def _context(args: argparse.Namespace) -> Context:
 
 
 def _phrase(phrase: str, ctx: Context, out_format: str) -> int:
+    from deadlinewatch.extract.model import NotUnderstood, format_due
+    from deadlinewatch.extract.phrases import read_phrase
+
     if out_format not in ("text", "json"):
         raise UsageError(f"--format {out_format} is for a file; --phrase prints text or json")
     try:
@@ -151,6 +164,8 @@ def _phrase(phrase: str, ctx: Context, out_format: str) -> int:
 
 
 def _phrase_json(phrase: str, reading: Reading, ctx: Context) -> dict[str, object]:
+    from deadlinewatch.extract.model import AfterDue
+
     due: object = (
         reading.due.text
         if not isinstance(reading.due, AfterDue)
