@@ -40,11 +40,35 @@ def _config(args: argparse.Namespace) -> LoadedConfig:
 
 
 def _store(args: argparse.Namespace, config: LoadedConfig, *, create: bool) -> Store | None:
-    url = bootstrap.database_url(getattr(args, "database", None), config)
+    return _open(args, config, create=create)[0]
+
+
+def _open(
+    args: argparse.Namespace, config: LoadedConfig, *, create: bool
+) -> tuple[Store | None, bootstrap.DatabaseChoice]:
+    """The store a command uses and which database it is (``--verbose`` says it on stderr).
+    Read-only commands (``create`` False) get None for a database that does not exist yet."""
     try:
-        return bootstrap.open_store(url, create=create)
+        choice = bootstrap.choose_database(
+            getattr(args, "database", None), config, bootstrap.config_path(args.config)
+        )
+    except bootstrap.DatabaseProblem as exc:
+        raise CommandFailed(str(exc)) from None
+    if getattr(args, "verbose", False):
+        print(f"database: {choice.shown()} ({choice.origin})", file=sys.stderr)
+    try:
+        store = bootstrap.open_store(choice.url, create=create)
+    except bootstrap.DatabaseProblem as exc:
+        raise CommandFailed(str(exc)) from None
     except Exception as exc:  # any driver error: say which database and why
-        raise CommandFailed(f"cannot open database {bootstrap.redact_url(url)}: {exc}") from exc
+        raise CommandFailed(f"cannot open database {choice.shown()}: {exc}") from exc
+    return store, choice
+
+
+def _database_footer(store: Store | None, choice: bootstrap.DatabaseChoice) -> str:
+    return f"database {choice.shown()}" + (
+        "" if store is not None else " (not created yet: nothing recorded)"
+    )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -68,7 +92,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
-    store = _store(args, config, create=False)
+    store, choice = _open(args, config, create=False)
     planner = Planner(situation_from_store(config.watchlist, store)[0])
     now = utc_now()
     states = commitment_states(planner, now)
@@ -90,17 +114,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
     for row in rows:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
-    print(f"\n{len(states)} commitments as of {format_utc(now)}")
+    print(f"\n{len(states)} commitments as of {format_utc(now)}; {_database_footer(store, choice)}")
     return EXIT_OK
 
 
 def _when(text: str | None, zone: str, option: str) -> datetime:
+    """``now``, a day (00:00 that day) or a day and time, read in ``zone`` unless it has Z or an
+    offset. Only dates are accepted: a due form such as ``asap`` or ``2016-08`` is not a time."""
     if text is None or text.strip().lower() == "now":
         return utc_now()
     try:
         value = parse_local_datetime(text)
-    except ValueError as exc:
-        raise UsageError(f"{option} {text!r}: {exc}") from None
+    except ValueError:
+        raise UsageError(
+            f"{option} {text[:60]!r} is not a time: give a day (2016-08-31, meaning 00:00 that day) or a "
+            f"day and time (2016-08-31T10:00, optionally with Z or +02:00), read in the commitment's "
+            f"time zone {zone} unless it has Z or an offset; or 'now'"
+        ) from None
     return to_instant(value, zone)
 
 
@@ -160,7 +190,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     config = _config(args)
-    store = _store(args, config, create=False)
+    store, choice = _open(args, config, create=False)
     records = [] if store is None else store.list_notifications(failed_only=args.failed, limit=args.limit)
     if args.format == "json":
         print(
@@ -195,7 +225,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         if r.last_error:
             line += f": {json.dumps(r.last_error[:300])}"
         print(line)
-    print(f"{len(records)} notifications")
+    print(f"{len(records)} notifications; {_database_footer(store, choice)}")
     return EXIT_OK
 
 
@@ -206,7 +236,13 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     store = _store(args, config, create=False)
     text = render_ics(Planner(situation_from_store(config.watchlist, store)[0]), utc_now())
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8", newline="")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CommandFailed(
+                f"cannot write --out {args.out}: {reason}; choose a file in a folder that exists"
+            ) from None
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -34,11 +38,12 @@ MIGRATION_LOCK_KEY = 0x646C_772D_6D69_6772
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+def create_db_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql+psycopg://…``).
 
     ``sqlite:///:memory:`` uses one shared connection (StaticPool), so every session sees the same
-    private database — what ``replay`` needs.
+    private database — what ``replay`` needs. ``read_only`` (the read-only commands): no folder is
+    created and the file is not switched to WAL (a switch writes and needs an exclusive lock).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -51,7 +56,8 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}, echo=echo
         )
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, echo=echo)
 
     @event.listens_for(engine, "connect")
@@ -60,7 +66,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not in_memory:
+            if not in_memory and not read_only:
                 _use_wal(cursor)
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -99,6 +105,45 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
+
+
+class SchemaState(Enum):
+    """Where a database's schema stands against this program's migrations."""
+
+    EMPTY = "empty"  # no deadlinewatch schema yet
+    CURRENT = "current"
+    OLDER = "older"  # a known revision before head: ``migrate`` upgrades it
+    NEWER = "newer"  # a revision this program does not know: written by a newer deadlinewatch
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    state: SchemaState
+    revision: str | None  # the database's
+    head: str  # this program's
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def check_schema(engine: Engine) -> SchemaCheck:
+    """Read the database's schema revision (a plain read: no lock beyond it, nothing written)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    assert head is not None
+    revision = current_revision(engine)
+    if revision is None:
+        return SchemaCheck(SchemaState.EMPTY, None, head)
+    if revision == head:
+        return SchemaCheck(SchemaState.CURRENT, revision, head)
+    try:
+        script.get_revision(revision)
+    except AlembicError:
+        return SchemaCheck(SchemaState.NEWER, revision, head)
+    return SchemaCheck(SchemaState.OLDER, revision, head)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
