@@ -183,12 +183,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from deadlinewatch.config.loader import load_config
 
     result = load_config(bootstrap.config_path(args.config), os.environ)
-    for warning in result.warnings:
-        print(f"{warning} (warning)", file=sys.stderr)
     if result.errors or result.config is None:
         for error in result.errors:
             print(error)
+        sys.stdout.flush()
+        for warning in result.warnings:
+            print(f"{warning} (warning)", file=sys.stderr)
         return EXIT_FAILURE
+    for warning in result.warnings:
+        print(f"{warning} (warning)", file=sys.stderr)
     problem = result.config.delivery_problem()
     if problem is not None:
         print(f"{bootstrap.config_path(args.config)}: {problem} (warning)", file=sys.stderr)

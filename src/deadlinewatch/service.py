@@ -24,6 +24,7 @@ from deadlinewatch.config.schema import SourceConfig
 from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_session, seconds
 from deadlinewatch.domain.model import EventKind, Status
 from deadlinewatch.domain.planning import Planner
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.scheduling import Wakeups
 from deadlinewatch.services.dispatch import Dispatcher
 from deadlinewatch.services.leadership import Leadership
@@ -72,6 +73,7 @@ class Service:
         self.http_listen = http_listen
         self.http_socket = http_socket  # bound by `run` before anything else (see web.listener)
         self.database = database  # as shown in the start summary
+        self.proxies = ProxySettings.from_env(os.environ)  # HTTPS_PROXY / NO_PROXY, for every client
         self.planning = PlanningService(store, utc_now)
         self.wakeups = Wakeups(self._plan)
         # Every replica delivers; only the leader plans, polls and refreshes (SPEC §10).
@@ -123,10 +125,10 @@ class Service:
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
         self._session = client_session()
-        self._http_client = make_client()
+        self._http_client = make_client(proxies=self.proxies)
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
-            self._channel_set = build_channels(self.config, self._session)
+            self._channel_set = build_channels(self.config, self._session, proxies=self.proxies)
             self.planning.skip_channels = frozenset(self._channel_set.skipped)
             await asyncio.to_thread(self._install, self.config)
             self.dispatcher = Dispatcher(
@@ -341,7 +343,7 @@ class Service:
         self._last_config_error = None
         self.config = result.config
         old = self._channel_set
-        self._channel_set = build_channels(result.config, self._session)
+        self._channel_set = build_channels(result.config, self._session, proxies=self.proxies)
         self.planning.skip_channels = frozenset(self._channel_set.skipped)
         async with self._plan_lock:
             await asyncio.to_thread(self._install, result.config)

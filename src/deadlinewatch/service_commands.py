@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 
@@ -16,6 +17,7 @@ from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Outgoing
 from deadlinewatch.delivery.factory import build_channels, client_session
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.logs import setup_logging
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.service import Service, log
 from deadlinewatch.web.listener import ListenFailed, bind_listener
 
@@ -77,7 +79,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 async def _notify_test(config: LoadedConfig, name: str) -> int:
     session = client_session()
     try:
-        channel_set = build_channels(config, session)
+        channel_set = build_channels(config, session, proxies=ProxySettings.from_env(os.environ))
         if name in channel_set.skipped:
             print(
                 f"deadlinewatch notify-test: {name} is not configured: {channel_set.skipped[name]}",
