@@ -175,3 +175,31 @@ def test_run_prints_one_summary_and_records_nothing_for_unconfigured_channels(
         on_fail=service.describe,
     )
     assert {r["channel"] for r in outbox(tmp_path, config, sqlite_url)} == {"console"}
+
+
+def test_validate_warns_when_nothing_can_ever_be_sent(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    write_config(config, {"timezone": "UTC", "channels": {"console": {"type": "console"}}})
+    result = cli(tmp_path, "validate", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "config OK" in result.stdout
+    assert "no subscriptions: nothing will ever be sent" in result.stderr
+
+
+def test_every_option_has_help_and_run_documents_its_exit_codes() -> None:
+    import argparse
+
+    from deadlinewatch.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, sub in subparsers.choices.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
+    run_help = " ".join(subparsers.choices["run"].format_help().split())
+    assert "3 the HTTP port could not be bound" in run_help
+    assert "START of that day" in " ".join(subparsers.choices["snooze"].format_help().split())
