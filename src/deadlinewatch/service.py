@@ -222,6 +222,7 @@ class Service:
             next_due=self._next_due,
             pending=pending,
             problems=(problem,) if problem else (),
+            leader=self.leadership.is_leader,
         )
         log.info(startup_summary(facts, now))
 

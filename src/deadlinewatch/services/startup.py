@@ -27,6 +27,7 @@ class StartupFacts:
     next_due: datetime | None
     pending: int  # rows waiting to be sent now (a catch-up at start)
     problems: Sequence[str] = field(default_factory=tuple)  # e.g. no channel can deliver
+    leader: bool = True  # False: another replica plans (and knows what is next)
 
 
 def summary(facts: StartupFacts, now: datetime) -> str:
@@ -49,7 +50,9 @@ def summary(facts: StartupFacts, now: datetime) -> str:
         lines.append("  dashboard:  off (no http.listen in the config and no --http)")
     if facts.pending:
         lines.append(f"  now:        {_count(facts.pending, 'notification')} to send (catch-up at start)")
-    if facts.next_due is None:
+    if not facts.leader:
+        lines.append("  next due:   planned by the leader replica (this one delivers and serves HTTP)")
+    elif facts.next_due is None:
         lines.append("  next due:   nothing scheduled")
     else:
         lines.append(f"  next due:   {format_utc(facts.next_due)} ({_in(facts.next_due - now)})")
