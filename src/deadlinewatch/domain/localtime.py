@@ -45,13 +45,3 @@ def parse_utc(text: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset")
     return value.astimezone(UTC)
-
-
-def format_in_zone(instant: datetime, zone_name: str) -> str:
-    """``2026-12-24 00:00 Asia/Damascus (2026-12-23T21:00:00Z)``: an instant echoed in the zone
-    it was read in, with UTC beside it (seconds shown only when not zero)."""
-    local = to_local(instant, zone_name)
-    shown = local.strftime("%Y-%m-%d %H:%M" if local.second == 0 else "%Y-%m-%d %H:%M:%S")
-    if zone_name == "UTC":
-        return format_utc(instant)
-    return f"{shown} {zone_name} ({format_utc(instant)})"

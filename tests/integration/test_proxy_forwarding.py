@@ -13,6 +13,7 @@ import pytest
 from deadlinewatch.config.loader import load_config
 from deadlinewatch.delivery.base import CommitmentView, Outgoing
 from deadlinewatch.delivery.factory import build_channels, client_session
+from deadlinewatch.domain.events import Review
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.sources.fetch import fetch, make_client
@@ -65,7 +66,7 @@ def test_slack_and_webhook_channels_post_through_the_proxy(
             channel=channel,
             occurred=AT,
             send_at=AT,
-            fields={"n": 1},
+            data=Review(1),
             commitment=CommitmentView(
                 id="c1", title="Through the proxy", status="not_started", deadline_words="open-ended"
             ),
