@@ -26,6 +26,8 @@ def bind_listener(listen: str) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ListenFailed(f"cannot serve HTTP on {listen}: unknown host {host!r} ({exc.strerror})") from None
+    # One socket: prefer IPv4 for a name such as localhost, so http://127.0.0.1:PORT/ answers.
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
