@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deadlinewatch import actions
-from deadlinewatch.actions import ActionRefused, Actor, UnknownCommitment
+from deadlinewatch.actions import ActionRefused, ActionResult, Actor, UnknownCommitment
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import Commitment, Status
 from deadlinewatch.domain.planning import Planner
@@ -258,25 +259,28 @@ def api_router(runtime: Runtime) -> APIRouter:
             )
         )
 
-    @router.post("/commitments/{commitment_id}/ack", status_code=201, dependencies=write)
-    async def post_ack(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.acknowledge(
-                planner, store, now, who, commitment_id, note=body.note
+    def note_only(path: str, act: Callable[..., ActionResult]) -> None:
+        """``POST /commitments/ID/<path>`` with an optional ``{"note": ...}`` body."""
+
+        async def endpoint(commitment_id: str, raw: Raw) -> JSONResponse:
+            body: AckBody = _parse_body(AckBody, raw)
+            who = actor()
+            return await perform(
+                lambda planner, store, now: act(planner, store, now, who, commitment_id, note=body.note)
             )
+
+        router.add_api_route(
+            f"/commitments/{{commitment_id}}/{path}",
+            endpoint,
+            methods=["POST"],
+            status_code=201,
+            dependencies=write,
+            name=f"post_{path}",
         )
 
-    @router.post("/commitments/{commitment_id}/unack", status_code=201, dependencies=write)
-    async def post_unack(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.unacknowledge(
-                planner, store, now, who, commitment_id, note=body.note
-            )
-        )
+    note_only("ack", actions.acknowledge)
+    note_only("unack", actions.unacknowledge)
+    note_only("unsnooze", actions.unsnooze)
 
     @router.post("/commitments/{commitment_id}/snooze", status_code=201, dependencies=write)
     async def post_snooze(commitment_id: str, raw: Raw) -> JSONResponse:
@@ -285,16 +289,6 @@ def api_router(runtime: Runtime) -> APIRouter:
         return await perform(
             lambda planner, store, now: actions.snooze(
                 planner, store, now, who, commitment_id, until=body.until, duration=body.for_, note=body.note
-            )
-        )
-
-    @router.post("/commitments/{commitment_id}/unsnooze", status_code=201, dependencies=write)
-    async def post_unsnooze(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.unsnooze(
-                planner, store, now, who, commitment_id, note=body.note
             )
         )
 
