@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from deadlinewatch.config.loader import LoadedConfig, load_config
-from deadlinewatch.storage import SchemaState, Store, check_schema, create_db_engine, migrate
+from deadlinewatch.storage import SchemaCheck, SchemaState, Store, check_schema, create_db_engine, migrate
+from deadlinewatch.storage.readonly import open_read_only
 
 DEFAULT_DATABASE_URL = "sqlite:///data/deadlinewatch.db"
 MEMORY_DATABASE_URL = "sqlite:///:memory:"
@@ -127,38 +128,49 @@ def open_store(url: str, *, create: bool = True) -> Store | None:
     file that does not exist, or a database with no schema yet, gives None (nothing recorded); an
     older schema is an error that says how to upgrade it. A database written by a newer
     deadlinewatch is refused either way (:class:`DatabaseProblem`)."""
-    path = sqlite_file(url)
-    if path is not None and not create and not path.exists():
-        return None
-    engine = create_db_engine(url, read_only=not create)
+    if not create:
+        return _open_read_only(url)
+    engine = create_db_engine(url)
     try:
         check = check_schema(engine)
+        _refuse_newer(url, check)
     except Exception:
         engine.dispose()
         raise
-    shown = redact_url(url)
-    if check.state is SchemaState.NEWER:
-        engine.dispose()
-        raise DatabaseProblem(
-            f"database {shown} has schema revision {check.revision!r}, which this deadlinewatch does "
-            f"not know (it knows up to {check.head!r}): it was written by a newer version; run that "
-            "version, or point --database at another database"
-        )
-    if create:
-        if check.state is not SchemaState.CURRENT:
-            migrate(engine)
-        return Store(engine)
-    if check.state is SchemaState.EMPTY:
-        engine.dispose()
-        return None
-    if check.state is SchemaState.OLDER:
-        engine.dispose()
-        raise DatabaseProblem(
-            f"database {shown} has the older schema revision {check.revision!r} (this deadlinewatch "
-            f"uses {check.head!r}); read-only commands do not upgrade it: start `deadlinewatch run` "
-            "with it once (or record a change with `update`), then try again"
-        )
+    if check.state is not SchemaState.CURRENT:
+        migrate(engine)
     return Store(engine)
+
+
+def _open_read_only(url: str) -> Store | None:
+    store = open_read_only(url)  # SQLite mode=ro, PostgreSQL read-only transactions
+    if store is None:
+        return None
+    try:
+        check = check_schema(store.engine)
+        _refuse_newer(url, check)
+        if check.state is SchemaState.OLDER:
+            raise DatabaseProblem(
+                f"database {redact_url(url)} has the older schema revision {check.revision!r} (this "
+                f"deadlinewatch uses {check.head!r}); read-only commands do not upgrade it: start "
+                "`deadlinewatch run` with it once (or record a change with `update`), then try again"
+            )
+    except Exception:
+        store.engine.dispose()
+        raise
+    if check.state is SchemaState.EMPTY:
+        store.engine.dispose()
+        return None
+    return store
+
+
+def _refuse_newer(url: str, check: SchemaCheck) -> None:
+    if check.state is SchemaState.NEWER:
+        raise DatabaseProblem(
+            f"database {redact_url(url)} has schema revision {check.revision!r}, which this "
+            f"deadlinewatch does not know (it knows up to {check.head!r}): it was written by a newer "
+            "version; run that version, or point --database at another database"
+        )
 
 
 def redact_url(url: str) -> str:

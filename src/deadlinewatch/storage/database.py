@@ -38,12 +38,12 @@ MIGRATION_LOCK_KEY = 0x646C_772D_6D69_6772
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_db_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Engine:
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql+psycopg://…``).
 
     ``sqlite:///:memory:`` uses one shared connection (StaticPool), so every session sees the same
-    private database — what ``replay`` needs. ``read_only`` (the read-only commands): no folder is
-    created and the file is not switched to WAL (a switch writes and needs an exclusive lock).
+    private database — what ``replay`` needs. Read-only commands use
+    :func:`deadlinewatch.storage.readonly.open_read_only` instead.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -56,8 +56,7 @@ def create_db_engine(url: str, *, echo: bool = False, read_only: bool = False) -
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}, echo=echo
         )
     else:
-        if not read_only:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, echo=echo)
 
     @event.listens_for(engine, "connect")
@@ -66,7 +65,7 @@ def create_db_engine(url: str, *, echo: bool = False, read_only: bool = False) -
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not in_memory and not read_only:
+            if not in_memory:
                 _use_wal(cursor)
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from deadlinewatch.services.agenda import waiting_notices
 from deadlinewatch.web.api import api_router
 from deadlinewatch.web.calendar import render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
@@ -104,9 +105,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> Response:
+    def dashboard(request: Request) -> Response:
         planner = runtime.planner()
-        page, nonce = render_dashboard(planner, runtime.now())
+        waiting = waiting_notices(runtime.store) if planner is not None else []
+        params = dict(request.query_params)
+        page, nonce = render_dashboard(planner, runtime.now(), params=params, waiting=waiting)
         return HTMLResponse(
             page,
             status_code=200 if planner is not None else 503,
