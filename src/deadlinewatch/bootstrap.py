@@ -139,7 +139,9 @@ def open_store(url: str, *, create: bool = True) -> Store | None:
         raise
     if check.state is not SchemaState.CURRENT:
         migrate(engine)
-    return Store(engine)
+    store = Store(engine)
+    store.ensure_deployment_id()
+    return store
 
 
 def _open_read_only(url: str) -> Store | None:

@@ -178,11 +178,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_export_ics(args: argparse.Namespace) -> int:
-    from deadlinewatch.web.calendar import render_ics
+    from deadlinewatch.web.calendar import calendar_identity, render_ics
 
     config = _config(args)
     store = _store(args, config, create=False)
-    text = render_ics(Planner(situation_from_store(config.watchlist, store)[0]), utc_now())
+    text = render_ics(
+        Planner(situation_from_store(config.watchlist, store)[0]),
+        utc_now(),
+        calendar_identity(store) if store is not None else None,
+    )
     if args.out:
         try:
             Path(args.out).write_text(text, encoding="utf-8", newline="")

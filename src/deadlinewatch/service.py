@@ -50,6 +50,7 @@ from deadlinewatch.services.startup import summary as startup_summary
 from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, NotificationState, Store
+from deadlinewatch.telemetry import ServiceTelemetry, config_digest
 from deadlinewatch.web.listener import dashboard_address
 from deadlinewatch.web.runtime import Action
 
@@ -116,6 +117,8 @@ class Service:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Of the config files as the last (re)load began: a later difference means an edit to load.
         self._fingerprint = config_fingerprint(config_path)
+        self.telemetry = ServiceTelemetry()
+        self.telemetry.watch_scheduler(lambda: (self.wakeups.next_wakeup, self.wakeups.last_lag))
 
     # --- the runtime view used by the web app -------------------------------------------------
 
@@ -176,6 +179,8 @@ class Service:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
             self._channel_set = build_channels(self.config, self._session, proxies=self.proxies)
             await self.worker.run(lambda: self._install(self.config))
+            digest = await asyncio.to_thread(config_digest, self.config.files)
+            self.telemetry.config_loaded(digest, utc_now())
             self.dispatcher = Dispatcher(
                 self.store,
                 self._channel_set.channels,
@@ -186,6 +191,7 @@ class Service:
                 on_channel_failing=self._channel_failing,
                 lease_seconds=lease_seconds(),
                 actions=bool(self.http_listen and os.environ.get("SLACK_SIGNING_SECRET")),
+                telemetry=self.telemetry,
             )
             self.poller = SourcePoller(
                 self.store,
@@ -293,6 +299,7 @@ class Service:
                 return
             self.counters["plan_ticks_total"] += 1
             self._next_due = following
+            self.telemetry.plan_ticks.inc()
             if self.dispatcher is not None:
                 self.dispatcher.wake()
             if not self._stop.is_set():
@@ -335,6 +342,13 @@ class Service:
         # from the channels built just before (run and reload build them first).
         self.planning.skip_channels = frozenset(self._channel_set.skipped)
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
+        if self.leadership.is_leader:  # calendar SEQUENCE: dues that moved with this config
+            from deadlinewatch.web.calendar import record_versions  # icalendar: only when needed
+
+            try:
+                record_versions(self.store, self.planning.view(), utc_now())
+            except Exception:
+                log.exception("could not record the calendar versions")
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)
@@ -377,6 +391,7 @@ class Service:
         async def poll() -> None:
             if self.poller is not None and self.leadership.is_leader:
                 report = await self.poller.poll(source)
+                self.telemetry.source_polled(source.id, report.outcome.value, report.ok, utc_now())
                 log.debug("polled %s: %s", source.id, report)
 
         return poll
@@ -389,6 +404,7 @@ class Service:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         result = await asyncio.to_thread(load_config, self.config_path, os.environ)  # no database
         self.counters["reloads_total"] += 1
+        self.telemetry.reloaded(ok=not result.errors and result.config is not None)
         if result.errors or result.config is None:
             messages = [str(e) for e in result.errors] or ["the config could not be loaded"]
             signature = hashlib.sha256("\n".join(messages).encode()).hexdigest()
@@ -414,6 +430,8 @@ class Service:
         self._last_config_error = None
         self.config = result.config
         config = result.config
+        digest = await asyncio.to_thread(config_digest, config.files)
+        self.telemetry.config_loaded(digest, utc_now())
         old = self._channel_set
         self._channel_set = build_channels(result.config, self._session, proxies=self.proxies)
         async with self._plan_lock:
@@ -442,9 +460,13 @@ class Service:
         import uvicorn
 
         from deadlinewatch.web.app import create_app
+        from deadlinewatch.web.settings import http_settings
 
         host, _, port = self.http_listen.rpartition(":")
-        app = create_app(ServiceRuntime(self))
+        settings = http_settings(
+            self.http_listen, self.config.http_allowed_hosts, self.config.http_max_body_bytes, os.environ
+        )
+        app = create_app(ServiceRuntime(self), settings)
         config = uvicorn.Config(
             app, host=host or "127.0.0.1", port=int(port), log_level="warning", lifespan="off"
         )
@@ -520,3 +542,9 @@ class ServiceRuntime:
             "decided_total": float(self._service.planning.decided),
             "in_flight": float(dispatcher.in_flight if dispatcher else 0),
         }
+
+    def telemetry(self) -> ServiceTelemetry:
+        return self._service.telemetry
+
+    def is_leader(self) -> bool:
+        return self._service.leadership.is_leader
