@@ -206,3 +206,31 @@ def test_every_option_has_help_and_run_documents_its_exit_codes() -> None:
     run_help = " ".join(subparsers.choices["run"].format_help().split())
     assert "3 the HTTP port could not be bound" in run_help
     assert "START of that day" in " ".join(subparsers.choices["snooze"].format_help().split())
+
+
+def test_an_older_schema_is_reported_by_read_only_commands_and_upgraded_by_writes(tmp_path: Path) -> None:
+    from deadlinewatch.storage import create_db_engine, current_revision, migrate
+
+    config = _project(tmp_path)
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    engine = create_db_engine(url)
+    migrate(engine, "0001")  # the first schema, as an older deadlinewatch left it
+    engine.dispose()
+    before = path.read_bytes()
+
+    for args in (("status",), ("outbox",), ("show", "ceasefire")):
+        result = cli(tmp_path, *args, "--config", str(config), "--database", url)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "older schema revision '0001'" in result.stderr and "deadlinewatch run" in result.stderr
+        _no_traceback(result.stderr)
+    assert path.read_bytes() == before  # reported, not upgraded
+
+    result = cli(
+        tmp_path, "update", "ceasefire", "--status", "in_progress", "--config", str(config), "--database", url
+    )
+    assert result.returncode == 0, result.stderr
+    engine = create_db_engine(url)
+    assert current_revision(engine) != "0001"
+    engine.dispose()
+    assert cli(tmp_path, "status", "--config", str(config), "--database", url).returncode == 0
