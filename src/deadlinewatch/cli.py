@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_ics = command("export-ics", "write every deadline window as an iCalendar file")
     export_ics.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+
+    from deadlinewatch.extract_command import add_extract_parser
+
+    add_extract_parser(commands)
     return parser
 
 
@@ -192,9 +196,10 @@ class CommandFailed(Exception):
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from deadlinewatch import commands, write_commands
+    from deadlinewatch import commands, extract_command, write_commands
 
     return {
+        "extract": extract_command.cmd_extract,
         "validate": cmd_validate,
         "replay": commands.cmd_replay,
         "status": commands.cmd_status,
