@@ -11,9 +11,9 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deadlinewatch.cli import EXIT_OK, CommandFailed, UsageError
+from deadlinewatch.domain.localtime import zone as pinned_zone
 
 if TYPE_CHECKING:
     from deadlinewatch.extract.model import Context, Reading
@@ -138,8 +138,8 @@ def _context(args: argparse.Namespace) -> Context:
     zone = args.timezone
     if zone is not None:
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
+            pinned_zone(zone)
+        except ValueError:
             raise UsageError(
                 f"--timezone {zone!r}: not an IANA time zone (e.g. Asia/Damascus, UTC)"
             ) from None

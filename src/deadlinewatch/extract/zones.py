@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from deadlinewatch.domain.localtime import zone as pinned_zone
 
 TIME = (
     r"(?:(?P<hh3>1[0-2]|0?[1-9])(?:[:.](?P<mm3>[0-5]\d))?\s*(?P<ampm>a\.?m\b\.?|p\.?m\b\.?)"
@@ -54,7 +55,7 @@ class Zone:
     def stamp(self, local: datetime) -> str:
         """``local`` (nominal, in this zone) as ``…T12:00+02:00`` or ``…Z``."""
         if self.offset is None:
-            aware = local.replace(tzinfo=ZoneInfo(self.name), fold=0)
+            aware = local.replace(tzinfo=pinned_zone(self.name), fold=0)
             delta = aware.utcoffset()
             assert delta is not None
             minutes = int(delta.total_seconds() // 60)
