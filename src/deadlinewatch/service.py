@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from deadlinewatch.clock import utc_now
+from deadlinewatch.clock import JumpWatch, utc_now
 from deadlinewatch.config.loader import LoadedConfig, load_config
 from deadlinewatch.config.schema import SourceConfig
 from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_session, seconds
@@ -65,6 +65,7 @@ class Service:
         # Every replica delivers; only the leader plans, polls and refreshes (SPEC §10).
         self.leadership = Leadership(store.engine)
         self._planning_ready = False
+        self._clock_jumps = JumpWatch()
         self._stop = asyncio.Event()
         self._plan_lock = asyncio.Lock()
         self._last_config_error: str | None = None
@@ -226,7 +227,18 @@ class Service:
     async def _refresh(self) -> None:
         """Pick up status changes, acks and snoozes recorded by other processes (the CLI, other
         replicas). A follower only refreshes its view (what it delivers is still checked against
-        them); the leader plans from them."""
+        them); the leader plans from them. Also notices a jump of the wall clock: the leader plans
+        at once (the scheduler's wake-up was set on the clock before the jump)."""
+        jump = self._clock_jumps.check()
+        if jump is not None:
+            seconds_ = jump.total_seconds()
+            log.warning(
+                "the wall clock jumped %s by %.1f s; planning again now",
+                "forward" if seconds_ > 0 else "back",
+                abs(seconds_),
+            )
+            if self.leadership.is_leader:
+                await self._plan()
         try:
             changed = await asyncio.to_thread(self.planning.refresh)
         except Exception as exc:

@@ -206,6 +206,10 @@ class Dispatcher:
             return 0
         await self._load_threads(rows)
         for row in rows:
+            if row.id in self._claimed:
+                # Ours already, in flight: its lease looked expired because the wall clock jumped
+                # forward past it. The claim only renewed it; sending it again would be a duplicate.
+                continue
             self._claimed[row.id] = row
             self._queues.setdefault(row.channel, deque()).append(row)
             if row.channel not in self._workers:
