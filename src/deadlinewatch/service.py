@@ -31,6 +31,7 @@ from deadlinewatch.services.planning import PlanningService
 from deadlinewatch.services.polling import SourcePoller, jitter_for
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, Store
+from deadlinewatch.storage.errors import brief, is_disk_full
 
 log = logging.getLogger("deadlinewatch.service")
 DRAIN_SECONDS = 7.0
@@ -66,6 +67,7 @@ class Service:
         self.leadership = Leadership(store.engine)
         self._planning_ready = False
         self._clock_jumps = JumpWatch()
+        self._plan_failing = False
         self._stop = asyncio.Event()
         self._plan_lock = asyncio.Lock()
         self._last_config_error: str | None = None
@@ -206,14 +208,25 @@ class Service:
                 return
             try:
                 following = await asyncio.to_thread(self.planning.tick)
-            except Exception:
-                # Typically the database is restarting: try again soon, not at the safety tick, so
-                # nothing due meanwhile is late by more than a few seconds once it answers.
-                log.exception("planning failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+            except Exception as exc:
+                # Typically the database is restarting or its disk is full: try again soon, not at
+                # the safety tick, so nothing due meanwhile is late by more than a few seconds once
+                # it answers (what fell due meanwhile then follows the catch-up rules).
+                if is_disk_full(exc):
+                    if not self._plan_failing:
+                        log.error(
+                            "planning failed: %s; retrying every %.0f s", brief(exc), PLAN_RETRY_SECONDS
+                        )
+                else:
+                    log.exception("planning failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+                self._plan_failing = True
                 if not self._stop.is_set():
                     now = utc_now()
                     self.wakeups.wake_at(now + timedelta(seconds=PLAN_RETRY_SECONDS), now)
                 return
+            if self._plan_failing:
+                self._plan_failing = False
+                log.info("planning resumed: the database takes writes again")
             self.counters["plan_ticks_total"] += 1
             if self.dispatcher is not None:
                 self.dispatcher.wake()

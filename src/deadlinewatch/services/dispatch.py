@@ -49,6 +49,7 @@ from deadlinewatch.domain.model import COMMITMENT_EVENTS
 from deadlinewatch.services.backoff import Backoff
 from deadlinewatch.services.messages import outgoing_for
 from deadlinewatch.storage import NotificationRecord, Store
+from deadlinewatch.storage.errors import brief
 
 log = logging.getLogger("deadlinewatch.dispatch")
 
@@ -406,22 +407,39 @@ class Dispatcher:
             accepted, self._accepted = self._accepted, {}
             threads, self._new_threads = self._new_threads, {}
             written: set[int] | None
+            kept = False
             try:
                 written = await self._retry_db(
                     self._store.mark_sent_many, list(accepted), self._clock(), self.owner, threads
                 )
             except SQLAlchemyError as exc:
-                # Left leased: the rows are sent again once their lease expires (at least once).
-                log.error(
-                    "database error recording %d delivered notification(s), left leased: %s",
-                    len(accepted),
-                    _short(exc),
-                )
                 written = None
+                if not self._stopping:
+                    # Keep them (a full disk, a long outage): written once the database takes
+                    # writes again. They stay ours in the ledger meanwhile (expired leases are only
+                    # taken by another replica, never sent again by this one), so nothing is sent
+                    # twice by this process and nothing is marked sent that was not.
+                    kept = True
+                    self._accepted = {**accepted, **self._accepted}
+                    self._new_threads = {**threads, **self._new_threads}
+                    log.error(
+                        "could not record %d delivered notification(s) as sent; keeping them to"
+                        " record later: %s",
+                        len(accepted),
+                        _short(exc),
+                    )
+                else:
+                    # Left leased: the rows are sent again once their lease expires (at least once).
+                    log.error(
+                        "database error recording %d delivered notification(s), left leased: %s",
+                        len(accepted),
+                        _short(exc),
+                    )
             finally:
-                for id in accepted:
-                    self._recording.discard(id)
-                    self._claimed.pop(id, None)
+                if not kept:
+                    for id in accepted:
+                        self._recording.discard(id)
+                        self._claimed.pop(id, None)
             if written is not None:
                 for id in accepted:
                     if id not in written:
@@ -492,8 +510,7 @@ class Dispatcher:
 
 
 def _short(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+    return brief(exc)
 
 
 __all__ = ["FAILING_STATE_PREFIX", "TERMINAL_AT_RELEASE", "Dispatcher", "failing_state_key"]

@@ -159,8 +159,14 @@ class PlanningService:
             self._started = True
         else:
             decisions = planner.plan(watermark, now)
-        self._record(planner, decisions)
-        self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+        try:
+            self._record(planner, decisions)
+            self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+        except BaseException:
+            # Not written (a full disk, a lost connection): the planner's schedule has already moved
+            # past these decisions, so rebuild it; the next tick decides the range again.
+            self._planner = None
+            raise
         if self.store.get_state(SEEN_CHANGES_KEY) != self._highest_change:
             self.store.set_state(SEEN_CHANGES_KEY, self._highest_change, now)
         self._expected = planner.next_after(now)

@@ -39,6 +39,9 @@ _source = SourceStateRow.__table__  # type: ignore[attr-defined]
 _item = SourceItemRow.__table__  # type: ignore[attr-defined]
 
 
+WRITE_PROBE_KEY = "write_probe"
+
+
 def _stamp(now: datetime | None) -> Any:
     return now if now is not None else func.current_timestamp()
 
@@ -71,6 +74,18 @@ class Store(OutboxRepository):
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return False
+        return True
+
+    def writable(self) -> bool:
+        """False while writes fail because the disk is full (for ``/readyz``); never raises. Free
+        unless a write failed that way: then one probe write says whether space is back."""
+        if self.write_failure is None:
+            return True
+        try:
+            self.set_state(WRITE_PROBE_KEY, "probe")
+        except SQLAlchemyError:
+            return False
+        self.write_failure = None
         return True
 
     def change_marker(self) -> tuple[int, int, int]:

@@ -68,8 +68,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/readyz")
     def readyz() -> Response:
+        answers = runtime.store.ping()
+        writable = runtime.store.writable() if answers else True  # a full disk: reads work, writes fail
         checks = {
-            "database": runtime.store.ping(),
+            "database": answers and writable,
             "config": runtime.config() is not None,
             "scheduler": runtime.scheduler_running(),
         }
@@ -80,7 +82,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         }
         if failed:
             reasons = {
-                "database": "the database does not answer",
+                "database": "the database does not answer"
+                if not answers
+                else f"the database refuses writes: {runtime.store.write_failure or 'see the log'}",
                 "config": "no valid config loaded yet",
                 "scheduler": "the scheduler is not running",
             }
