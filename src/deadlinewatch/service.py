@@ -204,7 +204,7 @@ class Service:
         if not self.leadership.is_leader:
             return  # a follower only delivers
         async with self._plan_lock:
-            if not self.leadership.is_leader:
+            if not await self.leadership.confirm():  # a stopped leader steps down here first
                 return
             try:
                 following = await asyncio.to_thread(self.planning.tick)
@@ -272,6 +272,8 @@ class Service:
         async with self._plan_lock:
             await asyncio.to_thread(self._install, self.config)  # announce what the last leader did not
         await self._plan()
+        if self.leadership.is_leader and not self._plan_failing:
+            log.info("planning taken over: everything due up to now is decided")
 
     def _install(self, config: LoadedConfig) -> None:
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
@@ -309,7 +311,7 @@ class Service:
 
     def _poll_job(self, source: SourceConfig) -> Any:
         async def poll() -> None:
-            if self.poller is not None and self.leadership.is_leader:
+            if self.poller is not None and await self.leadership.confirm():
                 report = await self.poller.poll(source)
                 log.debug("polled %s: %s", source.id, report)
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -101,6 +102,10 @@ class Dispatcher:
         self._is_relevant = is_relevant
         self._on_channel_failing = on_channel_failing
         self._lease = lease_seconds
+        # A lease is trusted without asking the database until this long after its claim/renewal
+        # began (a margin for the clocks of the other replicas and the time the claim took).
+        self._lease_trust = lease_seconds * 0.75
+        self._lease_ok: dict[int, float] = {}  # row id -> monotonic instant the trust ends
         self._batch = batch
         self._backoff = backoff if backoff is not None else Backoff()
         self._poll_ceiling = poll_ceiling
@@ -201,6 +206,7 @@ class Dispatcher:
     # --- claiming and workers -------------------------------------------------------------------
 
     async def _claim(self, now: datetime, limit: int) -> int:
+        started = time.monotonic()
         rows = await asyncio.to_thread(self._store.claim_due, now, limit, self._lease, self.owner)
         if self._stopping:
             await self._retry_db(self._store.release_claims, [r.id for r in rows], self.owner, now)
@@ -212,6 +218,7 @@ class Dispatcher:
                 # forward past it. The claim only renewed it; sending it again would be a duplicate.
                 continue
             self._claimed[row.id] = row
+            self._lease_ok[row.id] = started + self._lease_trust
             self._queues.setdefault(row.channel, deque()).append(row)
             if row.channel not in self._workers:
                 self._workers[row.channel] = asyncio.create_task(
@@ -222,6 +229,32 @@ class Dispatcher:
     async def _join(self) -> None:
         while self._workers:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def _still_ours(self, row: NotificationRecord) -> bool:
+        """Whether the lease on ``row`` is certainly still ours, just before handing it to its
+        channel. Free while the lease, as last claimed or renewed, has some time left (monotonic
+        time, which runs on while the process is stopped); else one renewal asks the database: a
+        row another dispatcher took meanwhile (after a stop, a freeze, a cut network) is not sent."""
+        if time.monotonic() < self._lease_ok.get(row.id, float("-inf")):
+            return True
+        started = time.monotonic()
+        now = self._clock()
+        try:
+            kept = await asyncio.to_thread(
+                self._store.renew_leases, [row.id], self.owner, now + timedelta(seconds=self._lease), now
+            )
+        except SQLAlchemyError as exc:
+            log.warning("cannot confirm the lease on notification %s (not sent now): %s", row.id, _short(exc))
+            return False
+        if row.id not in kept:
+            log.warning(
+                "notification %s: its lease passed to another dispatcher while this one was stalled;"
+                " not sending it",
+                row.id,
+            )
+            return False
+        self._lease_ok[row.id] = started + self._lease_trust
+        return True
 
     async def _pause(self, timeout: float) -> None:
         try:
@@ -235,9 +268,10 @@ class Dispatcher:
         try:
             while queue and not self._stopping:
                 row = queue.popleft()
-                if row.id in self._lost:
+                if row.id in self._lost or not await self._still_ours(row):
                     self._lost.discard(row.id)
                     self._claimed.pop(row.id, None)
+                    self._lease_ok.pop(row.id, None)
                     continue
                 self._sending.add(row.id)
                 try:
@@ -276,8 +310,11 @@ class Dispatcher:
         while True:
             await asyncio.sleep(self._lease / 3)
             ids = list(self._claimed)
+            for stale in [id for id in self._lease_ok if id not in self._claimed]:
+                del self._lease_ok[stale]
             if not ids:
                 continue
+            started = time.monotonic()
             now = self._clock()
             until = now + timedelta(seconds=self._lease)
             try:
@@ -285,6 +322,8 @@ class Dispatcher:
             except SQLAlchemyError as exc:
                 log.warning("database error while renewing leases: %s", _short(exc))
                 continue
+            for id in kept:
+                self._lease_ok[id] = started + self._lease_trust
             for id in ids:
                 if (
                     id not in kept
