@@ -32,6 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from conftest import (
     ServiceProcess,
@@ -212,3 +213,95 @@ def test_sqlite_disk_full_loses_nothing_and_recovers_without_a_restart(
     assert by_state == Counter(
         {("overdue", "sent"): BURST + LATE, ("reminder", "superseded"): LATE, ("reminder", "sent"): MID}
     ), by_state
+
+
+_FULL_TRIGGER = """
+CREATE FUNCTION deadlinewatch_test_disk_full() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device'
+    USING ERRCODE = '53100', HINT = 'Check free disk space.';
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER disk_full_notification BEFORE INSERT OR UPDATE ON notification
+  FOR EACH ROW EXECUTE FUNCTION deadlinewatch_test_disk_full();
+CREATE TRIGGER disk_full_engine_state BEFORE INSERT OR UPDATE ON engine_state
+  FOR EACH ROW EXECUTE FUNCTION deadlinewatch_test_disk_full();
+"""
+_SPACE_BACK = """
+DROP TRIGGER disk_full_notification ON notification;
+DROP TRIGGER disk_full_engine_state ON engine_state;
+DROP FUNCTION deadlinewatch_test_disk_full();
+"""
+
+
+def _execute(database: str, sql: str) -> None:
+    engine = create_engine(database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_disk_full_errors_turn_readyz_503_and_recover_without_a_restart(
+    tmp_path: Path, postgres_url: str, slack: TimedSlackApi, services: list[ServiceProcess]
+) -> None:
+    """PostgreSQL answering SQLSTATE 53100 ("could not extend file ... No space left on device"),
+    simulated by triggers that raise it on every write of the ledger and the engine state."""
+    port = free_port()
+    start = whole_second(utc_now())
+    config = tmp_path / "config"
+    write_config(
+        config,
+        {
+            "timezone": "UTC",
+            "http": {"listen": f"127.0.0.1:{port}"},
+            "channels": {"slack": slack_channel(slack, "#desk")},
+            "policies": {"default": {"remind_before": [], "grace": "0d", "repeat_overdue_every": "0d"}},
+            "commitments": [commitment(f"c-{i}", start + timedelta(hours=1)) for i in range(LATE)],
+            "subscriptions": [{"name": "desk", "notify": ["slack"]}],
+        },
+    )
+    service = ServiceProcess.start(tmp_path, config, postgres_url)
+    services.append(service)
+    service.wait_ready()
+    wait_until(lambda: readyz(port)[0] == 200, 30, "/readyz to answer 200", on_fail=service.describe)
+    _execute(postgres_url, _FULL_TRIGGER)
+    # Due now: the planner (woken by the reload) must record them and cannot.
+    due = whole_second(utc_now()) + timedelta(seconds=2)
+    write_config(
+        config,
+        {
+            "timezone": "UTC",
+            "http": {"listen": f"127.0.0.1:{port}"},
+            "channels": {"slack": slack_channel(slack, "#desk")},
+            "policies": {"default": {"remind_before": [], "grace": "0d", "repeat_overdue_every": "0d"}},
+            "commitments": [commitment(f"c-{i}", due) for i in range(LATE)],
+            "subscriptions": [{"name": "desk", "notify": ["slack"]}],
+        },
+    )
+    wait_until(
+        lambda: logged(service, DISK_FULL), 60, "the disk-full error in the log", on_fail=service.describe
+    )
+    wait_until(lambda: readyz(port)[0] == 503, 30, "/readyz to answer 503", on_fail=service.describe)
+    assert DISK_FULL in str(readyz(port)[1].get("detail"))
+    assert not slack.arrivals()
+
+    _execute(postgres_url, _SPACE_BACK)
+    wait_until(lambda: readyz(port)[0] == 200, 60, "/readyz to answer 200 again", on_fail=service.describe)
+    wait_until(
+        lambda: len({a.key for a in slack.arrivals()}) >= LATE,
+        60,
+        "the notifications due while writes failed",
+        on_fail=service.describe,
+    )
+    wait_until(
+        lambda: all(r["state"] == "sent" for r in outbox(tmp_path, config, postgres_url)),
+        60,
+        "the rows to be marked sent",
+        interval=0.5,
+    )
+    service.terminate()
+    counts = Counter(a.key for a in slack.arrivals())
+    assert set(counts.values()) == {1}, counts
+    assert len(counts) == LATE

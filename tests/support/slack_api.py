@@ -11,6 +11,7 @@ tokens answered with ``invalid_auth``, unknown channels with ``channel_not_found
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -77,7 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client went away
+            self.wfile.write(body)
 
     def do_POST(self) -> None:
         state = self.server.state
