@@ -111,7 +111,7 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload_until_recorded("SIGHUP")))
         self._session = client_session()
         self._http_client = make_client()
         try:
@@ -350,6 +350,23 @@ class Service:
         await self._plan()
         return True
 
+    async def _reload_until_recorded(self, reason: str) -> None:
+        """:meth:`reload`, again every few seconds while the database refuses what it records (a
+        full disk, an outage): a reload must never stop the config watcher, nor the service."""
+        while not self._stop.is_set():
+            try:
+                await self.reload(reason)
+                return
+            except Exception as exc:
+                log.error(
+                    "config reload (%s) could not be recorded in the database: %s; retrying in %.0f s",
+                    reason,
+                    brief(exc),
+                    PLAN_RETRY_SECONDS,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), PLAN_RETRY_SECONDS)
+
     async def _watch_config(self) -> None:
         from watchfiles import awatch
 
@@ -358,7 +375,7 @@ class Service:
         folder = self.config_path if single is None else self.config_path.parent
         async for changes in awatch(folder, stop_event=self._stop, debounce=300, recursive=single is None):
             if any(_is_config_file(Path(p), single) for _, p in changes):
-                await self.reload("file change")
+                await self._reload_until_recorded("file change")
 
     def _http_server(self) -> Any:
         if not self.http_listen:

@@ -247,7 +247,10 @@ def test_postgres_disk_full_errors_turn_readyz_503_and_recover_without_a_restart
     tmp_path: Path, postgres_url: str, slack: TimedSlackApi, services: list[ServiceProcess]
 ) -> None:
     """PostgreSQL answering SQLSTATE 53100 ("could not extend file ... No space left on device"),
-    simulated by triggers that raise it on every write of the ledger and the engine state."""
+    simulated by triggers that raise it on every write of the ledger and the engine state, while a
+    config reload brings commitments due: the reload is retried (it used to stop the service), the
+    log names the full disk, ``/readyz`` is 503; once the triggers are dropped everything due
+    arrives once, without a restart."""
     port = free_port()
     start = whole_second(utc_now())
     config = tmp_path / "config"
@@ -301,7 +304,10 @@ def test_postgres_disk_full_errors_turn_readyz_503_and_recover_without_a_restart
         "the rows to be marked sent",
         interval=0.5,
     )
+    rows = outbox(tmp_path, config, postgres_url)
     service.terminate()
     counts = Counter(a.key for a in slack.arrivals())
     assert set(counts.values()) == {1}, counts
-    assert len(counts) == LATE
+    # The reload moved each due: a deadline_changed, then the overdue, per commitment.
+    assert Counter(str(r["event"]) for r in rows) == Counter({"deadline_changed": LATE, "overdue": LATE})
+    assert set(counts) == {str(r["key"]) for r in rows}
