@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from deadlinewatch import bootstrap
 from deadlinewatch.domain.model import Status
+from deadlinewatch.gcpause import tune_for_bulk_work
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -46,24 +47,40 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--to", dest="end", required=True, metavar="DATE")
     replay.add_argument("--format", choices=["text", "jsonl"], default="text")
 
-    update = command("update", "record a status change")
-    update.add_argument("id", metavar="ID")
-    update.add_argument("--status", required=True, choices=[s.value for s in Status])
-    update.add_argument("--at", metavar="WHEN", help="when it happened (default: now)")
-    update.add_argument("--note")
-    update.add_argument("--url")
+    when_help = (
+        "a date (2016-08-31 = 00:00 that day) or a local time (2016-08-31T10:00), both on the"
+        " commitment's wall clock, or an instant with Z or an offset (2016-08-31T07:00Z)"
+    )
+    update = command("update", "record a status change (as your OS user)")
+    update.add_argument("id", metavar="ID", help="the commitment id")
+    update.add_argument("--status", required=True, choices=[s.value for s in Status], help="the new status")
+    update.add_argument(
+        "--at", metavar="WHEN", help=f"when it happened, not in the future (default: now): {when_help}"
+    )
+    update.add_argument("--note", help="what happened, in a sentence (shown in the alert and history)")
+    update.add_argument("--url", help="an http(s) link to the evidence")
     update.add_argument("--verified", action="store_true", help="confirmed by an independent verifier")
 
     ack = command("ack", "acknowledge an overdue commitment (no repeats until its status changes)")
-    ack.add_argument("id", metavar="ID")
-    ack.add_argument("--note")
+    ack.add_argument("id", metavar="ID", help="the commitment id")
+    ack.add_argument("--note", help="why, shown in the history")
+
+    unack = command("unack", "withdraw an acknowledgement (overdue repeats and escalation resume)")
+    unack.add_argument("id", metavar="ID", help="the commitment id")
+    unack.add_argument("--note", help="why, shown in the history")
 
     snooze = command("snooze", "send nothing about a commitment for a while")
-    snooze.add_argument("id", metavar="ID")
+    snooze.add_argument("id", metavar="ID", help="the commitment id")
     group = snooze.add_mutually_exclusive_group(required=True)
-    group.add_argument("--until", metavar="WHEN")
-    group.add_argument("--for", dest="duration", metavar="DURATION")
-    snooze.add_argument("--note")
+    group.add_argument("--until", metavar="WHEN", help=f"the end of the snooze: {when_help}")
+    group.add_argument(
+        "--for", dest="duration", metavar="DURATION", help="how long: 12h, 7d, 2w, 1mo (calendar units)"
+    )
+    snooze.add_argument("--note", help="why, shown in the history")
+
+    unsnooze = command("unsnooze", "end a snooze now (notifications resume)")
+    unsnooze.add_argument("id", metavar="ID", help="the commitment id")
+    unsnooze.add_argument("--note", help="why, shown in the history")
 
     outbox = command("outbox", "list the notification ledger")
     outbox.add_argument("--failed", action="store_true", help="only failed notifications")
@@ -79,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_for_bulk_work()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = _handlers().get(args.command)
@@ -107,15 +125,17 @@ class CommandFailed(Exception):
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from deadlinewatch import commands
+    from deadlinewatch import commands, write_commands
 
     return {
         "validate": cmd_validate,
         "replay": commands.cmd_replay,
         "status": commands.cmd_status,
-        "update": commands.cmd_update,
-        "ack": commands.cmd_ack,
-        "snooze": commands.cmd_snooze,
+        "update": write_commands.cmd_update,
+        "ack": write_commands.cmd_ack,
+        "unack": write_commands.cmd_unack,
+        "snooze": write_commands.cmd_snooze,
+        "unsnooze": write_commands.cmd_unsnooze,
         "outbox": commands.cmd_outbox,
         "export-ics": commands.cmd_export_ics,
         **commands.service_handlers(),

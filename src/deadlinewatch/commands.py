@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from deadlinewatch import bootstrap
@@ -21,11 +20,8 @@ from deadlinewatch.cli import (
 )
 from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
-from deadlinewatch.domain.dueforms import parse_local_datetime
-from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
-from deadlinewatch.domain.model import Status, StatusChange
+from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.planning import Planner, Situation
-from deadlinewatch.durations import parse_duration
 from deadlinewatch.services.replay import format_jsonl, format_text, replay
 from deadlinewatch.services.report import commitment_states
 from deadlinewatch.services.situation import situation_from_store
@@ -91,70 +87,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
     print(f"\n{len(states)} commitments as of {format_utc(now)}")
-    return EXIT_OK
-
-
-def _when(text: str | None, zone: str, option: str) -> datetime:
-    if text is None or text.strip().lower() == "now":
-        return utc_now()
-    try:
-        value = parse_local_datetime(text)
-    except ValueError as exc:
-        raise UsageError(f"{option} {text!r}: {exc}") from None
-    return to_instant(value, zone)
-
-
-def _commitment_zone(config: LoadedConfig, commitment_id: str) -> str:
-    commitment = config.watchlist.commitments.get(commitment_id)
-    if commitment is None:
-        known = ", ".join(list(config.watchlist.commitments)[:10])
-        raise CommandFailed(
-            f"unknown commitment id {commitment_id!r}: it is not in the config (known ids: {known}"
-            f"{', ...' if len(config.watchlist.commitments) > 10 else ''})"
-        )
-    return config.watchlist.zone_of(commitment)
-
-
-def cmd_update(args: argparse.Namespace) -> int:
-    config = _config(args)
-    zone = _commitment_zone(config, args.id)
-    at = _when(args.at, zone, "--at")
-    store = _store(args, config, create=True)
-    assert store is not None
-    change = StatusChange(at, Status(args.status), args.note, args.url, "manual", args.verified)
-    store.add_status_change(args.id, change, recorded_at=utc_now())
-    print(f"{args.id}: status {args.status} at {format_utc(at)} recorded")
-    return EXIT_OK
-
-
-def cmd_ack(args: argparse.Namespace) -> int:
-    config = _config(args)
-    _commitment_zone(config, args.id)
-    store = _store(args, config, create=True)
-    assert store is not None
-    now = utc_now()
-    store.add_ack(args.id, now, args.note)
-    print(f"{args.id}: acknowledged at {format_utc(now)}; no overdue repeats or escalation until it changes")
-    return EXIT_OK
-
-
-def cmd_snooze(args: argparse.Namespace) -> int:
-    config = _config(args)
-    zone = _commitment_zone(config, args.id)
-    now = utc_now()
-    if args.duration is not None:
-        try:
-            until = parse_duration(args.duration).apply(to_local(now, zone), zone)
-        except ValueError as exc:
-            raise UsageError(f"--for {args.duration!r}: {exc}") from None
-    else:
-        until = _when(args.until, zone, "--until")
-    if until <= now:
-        raise UsageError(f"the snooze must end in the future (it ends {format_utc(until)})")
-    store = _store(args, config, create=True)
-    assert store is not None
-    store.add_snooze(args.id, now, until, args.note)
-    print(f"{args.id}: snoozed until {format_utc(until)}")
     return EXIT_OK
 
 

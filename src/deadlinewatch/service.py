@@ -2,6 +2,18 @@
 
 Wiring only: decisions live in :mod:`services.planning`, delivery in :mod:`services.dispatch`,
 sources in :mod:`services.polling`; APScheduler (:mod:`scheduling`) only wakes them.
+
+Who owns what:
+
+- the **planning worker** (:mod:`services.worker`, one thread) owns the :class:`PlanningService`
+  — building the planner, every tick, config installs, emitted events, source state, and the
+  writes analysts make through the HTTP API and Slack (:mod:`deadlinewatch.actions`). The event
+  loop submits work to it and awaits the result; it calls back only via ``call_soon_threadsafe``.
+- the **dispatch task** owns the outbox rows it claims (its database calls run in worker threads
+  it awaits, one at a time).
+- the **event loop** owns everything else (scheduling, HTTP, the config watcher). It never makes a
+  blocking database call, and reads the planner only through ``PlanningService.view()``, the last
+  planner built (never mutated by a read).
 """
 
 from __future__ import annotations
@@ -18,22 +30,27 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from deadlinewatch.actions import ActionResult
 from deadlinewatch.clock import JumpWatch, utc_now
 from deadlinewatch.config.loader import LoadedConfig, load_config
 from deadlinewatch.config.schema import SourceConfig
 from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_session, seconds
-from deadlinewatch.domain.model import EventKind, Status
+from deadlinewatch.domain.events import ChannelFailing, ConfigError, EventData
+from deadlinewatch.domain.model import Status
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.scheduling import Wakeups
 from deadlinewatch.services.dispatch import Dispatcher
 from deadlinewatch.services.leadership import Leadership
 from deadlinewatch.services.planning import PlanningService
 from deadlinewatch.services.polling import SourcePoller, jitter_for
+from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, Store
 from deadlinewatch.storage.errors import brief, is_disk_full
+from deadlinewatch.web.runtime import Action
 
 log = logging.getLogger("deadlinewatch.service")
+
 DRAIN_SECONDS = 7.0
 SOURCE_JOB_PREFIX = "source:"
 REFRESH_JOB = "refresh"
@@ -62,6 +79,7 @@ class Service:
         self.store = store
         self.http_listen = http_listen
         self.planning = PlanningService(store, utc_now)
+        self.worker = PlanningWorker()  # the one thread that drives self.planning
         self.wakeups = Wakeups(self._plan)
         # Every replica delivers; only the leader plans, polls and refreshes (SPEC §10).
         self.leadership = Leadership(store.engine)
@@ -82,6 +100,7 @@ class Service:
         self._http_client: Any = None
         self.dispatcher: Dispatcher | None = None
         self.poller: SourcePoller | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- the runtime view used by the web app -------------------------------------------------
 
@@ -100,9 +119,32 @@ class Service:
     def now(self) -> datetime:
         return utc_now()
 
-    def changed(self) -> None:
-        self.planning.changed()
-        self._spawn(self._plan())
+    async def perform(self, action: Action) -> ActionResult:
+        """Run an analyst's write (:mod:`deadlinewatch.actions`) on the planning worker against the
+        current planner, then decide at once from it (the leader records the resulting
+        notifications; a follower rebuilds its view), so the very next read shows the change."""
+
+        def step() -> tuple[ActionResult, datetime | None, bool]:
+            result = action(self.planning.planner(), self.store, utc_now())
+            if not result.created:
+                return result, None, False
+            self.planning.changed()
+            if not self.leadership.is_leader:
+                self.planning.planner()
+                return result, None, False
+            try:
+                return result, self.planning.tick(), True
+            except Exception:
+                log.exception("planning after a write failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+                return result, utc_now() + timedelta(seconds=PLAN_RETRY_SECONDS), True
+
+        result, following, planned = await self.worker.run(step)
+        if planned:
+            self.counters["plan_ticks_total"] += 1
+            self._wake_dispatcher()
+            if not self._stop.is_set():
+                self.wakeups.wake_at(following, utc_now())
+        return result
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -116,7 +158,7 @@ class Service:
         self._http_client = make_client()
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
-            await asyncio.to_thread(self._install, self.config)
+            await self.worker.run(lambda: self._install(self.config))
             self._channel_set = build_channels(self.config, self._session)
             self._announce()
             self.dispatcher = Dispatcher(
@@ -137,12 +179,15 @@ class Service:
                 current_status=self._current_status,
                 commitment_ids=lambda: list(self.config.watchlist.commitments),
                 emit=self._emit,
-                on_status_change=self.changed,
+                on_status_change=self._source_changed,
                 file_root=self.config_path if self.config_path.is_dir() else self.config_path.parent,
+                run_db=self.worker.run,
             )
 
-            def recorded() -> None:  # runs in the planning thread
+            def recorded() -> None:  # runs on the planning worker
                 loop.call_soon_threadsafe(self._wake_dispatcher)
+
+            self._loop = loop
 
             self.planning.on_recorded = recorded
             self.wakeups.start()
@@ -181,6 +226,7 @@ class Service:
             return 1 if failed else 0
         finally:
             self.wakeups.shutdown()
+            self.worker.shutdown()
             await self.leadership.close()
             await self._channel_set.aclose()
             await self._session.close()
@@ -207,7 +253,7 @@ class Service:
             if not await self.leadership.confirm():  # a stopped leader steps down here first
                 return
             try:
-                following = await asyncio.to_thread(self.planning.tick)
+                following = await self.worker.run(self.planning.tick)
             except Exception as exc:
                 # Typically the database is restarting or its disk is full: try again soon, not at
                 # the safety tick, so nothing due meanwhile is late by more than a few seconds once
@@ -253,7 +299,7 @@ class Service:
             if self.leadership.is_leader:
                 await self._plan()
         try:
-            changed = await asyncio.to_thread(self.planning.refresh)
+            changed = await self.worker.run(self.planning.refresh)
         except Exception as exc:
             log.warning("could not check the database for recorded changes: %s", exc)
             return
@@ -270,7 +316,7 @@ class Service:
 
     async def _take_over(self) -> None:
         async with self._plan_lock:
-            await asyncio.to_thread(self._install, self.config)  # announce what the last leader did not
+            await self.worker.run(lambda: self._install(self.config))  # announce what the last leader missed
         await self._plan()
         if self.leadership.is_leader and not self._plan_failing:
             log.info("planning taken over: everything due up to now is decided")
@@ -284,20 +330,26 @@ class Service:
     def _current_status(self, commitment_id: str) -> Status:
         return self.planning.status_at(commitment_id, utc_now())
 
-    def _emit(
-        self, kind: EventKind, subject: str, occurred: datetime, fields: Mapping[str, Any], detail: str | None
-    ) -> None:
+    def _emit(self, subject: str, occurred: datetime, data: EventData, detail: str | None) -> None:
+        """Record an unscheduled event. Runs on the planning worker."""
         try:
-            self.planning.emit(kind, subject, occurred, fields, detail)
+            self.planning.emit(subject, occurred, data, detail)
         except Exception:
-            log.exception("could not record %s for %s", kind.value, subject)
+            log.exception("could not record %s for %s", data.kind, subject)
             return
-        if self.dispatcher is not None:
-            self.dispatcher.wake()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake_dispatcher)
+
+    def _source_changed(self) -> None:
+        """A source recorded status changes (on the planning worker): decide from them at once."""
+        self.planning.changed()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: self._spawn(self._plan()))
 
     def _channel_failing(self, channel: str, error: str, now: datetime) -> None:
         log.error("channel %s is failing: %s", channel, error)
-        self._emit(EventKind.CHANNEL_FAILING, channel, now, {"channel": channel, "error": error}, error)
+        data = ChannelFailing(channel=channel, error=error)
+        self._spawn(self.worker.run(lambda: self._emit(channel, now, data, error)))
 
     # --- sources ----------------------------------------------------------------------------------
 
@@ -322,7 +374,7 @@ class Service:
     async def reload(self, reason: str) -> bool:
         """Load the config again; an invalid one keeps the last good config running and raises
         ``config_error`` (once per distinct set of errors)."""
-        result = await asyncio.to_thread(load_config, self.config_path, os.environ)
+        result = await asyncio.to_thread(load_config, self.config_path, os.environ)  # no database
         self.counters["reloads_total"] += 1
         if result.errors or result.config is None:
             messages = [str(e) for e in result.errors] or ["the config could not be loaded"]
@@ -332,14 +384,25 @@ class Service:
             if signature != self._last_config_error:
                 self._last_config_error = signature
                 self.counters["config_errors_total"] += 1
-                fields = {"errors": messages[:10], "count": len(messages)}
+                first = result.errors[0] if result.errors else None
+                data = ConfigError(
+                    file=first.file if first else str(self.config_path),
+                    line=first.line if first else 0,
+                    column=first.column if first else 0,
+                    message=first.message if first else messages[0],
+                    count=len(messages),
+                    errors=tuple(messages[:10]),
+                )
                 if self.leadership.is_leader:  # every replica reads the same files: one alert
-                    self._emit(EventKind.CONFIG_ERROR, "", utc_now(), fields, "\n".join(messages[:10]))
+                    now = utc_now()
+                    detail = "\n".join(messages[:10])
+                    await self.worker.run(lambda: self._emit("", now, data, detail))
             return False
         self._last_config_error = None
         self.config = result.config
+        config = result.config
         async with self._plan_lock:
-            await asyncio.to_thread(self._install, result.config)
+            await self.worker.run(lambda: self._install(config))
         old = self._channel_set
         self._channel_set = build_channels(result.config, self._session)
         if self.dispatcher is not None:
@@ -448,8 +511,11 @@ class ServiceRuntime:
     def slack_signing_secret(self) -> str | None:
         return os.environ.get("SLACK_SIGNING_SECRET") or None
 
-    def changed(self) -> None:
-        self._service.changed()
+    async def perform(self, action: Action) -> ActionResult:
+        return await self._service.perform(action)
+
+    def api_token_name(self) -> str:
+        return os.environ.get("DEADLINEWATCH_API_TOKEN_NAME", "").strip()[:80] or "api"
 
     def metrics(self) -> Mapping[str, float]:
         dispatcher = self._service.dispatcher

@@ -12,6 +12,7 @@ from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
 from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Outgoing
 from deadlinewatch.delivery.factory import build_channels, client_session
+from deadlinewatch.domain.events import Review
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.logs import setup_logging
 from deadlinewatch.service import Service, log
@@ -68,7 +69,7 @@ async def _notify_test(config: LoadedConfig, name: str) -> int:
             channel=name,
             occurred=now,
             send_at=now,
-            fields={"n": 0},
+            data=Review(0),
             commitment=CommitmentView(
                 id="notify-test",
                 title="deadlinewatch test message",

@@ -77,8 +77,18 @@ def test_update_ack_snooze_and_outbox(database: str) -> None:
     )
     assert code == 0 and "2017-01-04T22:00:00Z" in out  # 00:00 Damascus time
     assert run("update", "syria-elections", "--status", "in_progress", "--config", CONFIG)[0] == 0
-    assert run("ack", "syria-elections", "--note", "seen", "--config", CONFIG)[0] == 0
-    assert run("snooze", "syria-elections", "--for", "7d", "--config", CONFIG)[0] == 0
+    code, _, err = run("ack", "syria-elections", "--note", "seen", "--config", CONFIG)
+    assert code == 1 and "no known deadline yet" in err  # pending: nothing to acknowledge, nothing recorded
+    code, _, err = run("unack", "syria-elections", "--config", CONFIG)
+    assert code == 1 and "is not acknowledged" in err
+    code, out, _ = run("snooze", "syria-elections", "--for", "7d", "--config", CONFIG)
+    assert code == 0 and "snoozed by" in out
+    code, out, _ = run("unsnooze", "syria-elections", "--note", "talks resumed", "--config", CONFIG)
+    assert code == 0 and "snooze lifted" in out
+    code, _, err = run(
+        "update", "syria-elections", "--status", "fulfilled", "--at", "2099-01-01", "--config", CONFIG
+    )
+    assert code == 1 and "in the future" in err
     code, out, _ = run("status", "--config", CONFIG, "--format", "json")
     elections = next(s for s in json.loads(out) if s["id"] == "syria-elections")
     assert elections["status"] == "in_progress" and elections["status_origin"] == "manual"
@@ -90,8 +100,8 @@ def test_user_errors_name_the_problem(database: str) -> None:
     assert code == 1 and "unknown commitment id 'no-such-id'" in err
     assert run("update", "syria-elections", "--status", "done", "--config", CONFIG)[0] == 2
     code, _, err = run("snooze", "syria-elections", "--until", "2016-01-01", "--config", CONFIG)
-    assert code == 2 and "future" in err
+    assert code == 1 and "future" in err
     code, _, err = run("replay", "--config", CONFIG, "--from", "2016-13-01", "--to", "2017-01-01")
     assert code == 2 and "--from" in err
     code, _, err = run("snooze", "syria-elections", "--for", "soon", "--config", CONFIG)
-    assert code == 2 and "duration" in err
+    assert code == 1 and "duration" in err

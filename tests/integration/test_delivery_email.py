@@ -11,6 +11,7 @@ import pytest
 
 from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Link, Outgoing, SendReceipt
 from deadlinewatch.delivery.email import EmailChannel, SmtpSettings, message_id
+from deadlinewatch.domain.events import Reminder
 from deadlinewatch.domain.model import EventKind
 from support.smtp import CollectingHandler, RunningSmtp, free_port, smtp_server
 
@@ -27,7 +28,7 @@ def outgoing() -> Outgoing:
         channel="desk-email",
         occurred=AT,
         send_at=AT,
-        fields={"due": "2016-08-31T21:00:00Z", "before": "7d"},
+        data=Reminder("2016-08-31T21:00:00Z", "7d"),
         commitment=CommitmentView(
             id="syria-detainee-releases",
             title=HOSTILE,

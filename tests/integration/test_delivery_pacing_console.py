@@ -11,6 +11,7 @@ import pytest
 from deadlinewatch.delivery.base import CommitmentView, Outgoing
 from deadlinewatch.delivery.console import ConsoleChannel
 from deadlinewatch.delivery.pacing import Pacer
+from deadlinewatch.domain.events import StatusChanged
 from deadlinewatch.domain.model import EventKind
 
 
@@ -77,14 +78,17 @@ def test_console_prints_one_line_per_notification() -> None:
         "console",
         at,
         at,
-        {"previous": "not_started", "status": "missed"},
+        StatusChanged(
+            "not_started", "missed", note="Target acknowledged as missed", actor="alice", origin="manual"
+        ),
         commitment=view,
     )
     asyncio.run(ConsoleChannel(stream=stream).send(message))
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(
-        "2016-08-01T06:00:00Z [syria-desk → console] Status changed: not_started → missed — "
+        "2016-08-01T06:00:00Z [syria-desk → console] Status changed: not started → missed — "
         "Framework for political transition 2016-08-01T06:00:00Z [fake] line (syria-transition-framework)"
     )
     assert "due by end of August 2016, Damascus time — overdue 6 hours — status missed" in lines[0]
+    assert "— Note: Target acknowledged as missed — Recorded by alice (manual)" in lines[0]

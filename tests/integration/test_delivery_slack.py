@@ -14,6 +14,7 @@ import pytest
 from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Link, Outgoing, SendReceipt
 from deadlinewatch.delivery.slack import METADATA_EVENT_TYPE, SlackChannel
 from deadlinewatch.delivery.slack_webhook import SlackWebhookChannel
+from deadlinewatch.domain.events import Overdue
 from deadlinewatch.domain.model import EventKind
 from support.slack_api import SlackApiServer
 
@@ -30,7 +31,7 @@ def outgoing(title: str = HOSTILE, thread_ts: str | None = None, key: str = "k" 
         channel="syria-slack",
         occurred=AT,
         send_at=AT,
-        fields={"due": "2016-08-31T21:00:00Z", "repeat": 0},
+        data=Overdue("2016-08-31T21:00:00Z", 0),
         commitment=CommitmentView(
             id="syria-detainee-releases",
             title=title,

@@ -20,6 +20,8 @@ from sqlalchemy import event
 from deadlinewatch.delivery.base import Channel
 from deadlinewatch.delivery.email import EmailChannel, SmtpSettings
 from deadlinewatch.delivery.slack import SlackChannel
+from deadlinewatch.domain.briefs import CommitmentBrief, LinkBrief
+from deadlinewatch.domain.events import EventData, Overdue, Reminder
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.services.backoff import Backoff
@@ -53,20 +55,18 @@ class FailingCalls:
         self.calls.append((channel, error, now))
 
 
-def context(commitment_id: str, title: str = "Release of detainees") -> dict[str, Any]:
-    return {
-        "commitment": {
-            "id": commitment_id,
-            "title": title,
-            "status": "not_started",
-            "deadline_words": "by end of August 2016, Damascus time",
-            "agreement_title": "US–Russia understanding on Syria",
-            "parties": ["Syrian government", "<!here> opposition"],
-            "links": [{"url": "https://example.org/a?x=1&y=2", "label": "agreement"}],
-            "due": "2016-08-31T21:00:00Z",
-            "overdue_from": "2016-08-31T21:00:00Z",
-        }
-    }
+def context(commitment_id: str, title: str = "Release of detainees") -> CommitmentBrief:
+    return CommitmentBrief(
+        id=commitment_id,
+        title=title,
+        status="not_started",
+        deadline_words="by end of August 2016, Damascus time",
+        agreement_title="US–Russia understanding on Syria",
+        parties=("Syrian government", "<!here> opposition"),
+        links=(LinkBrief("https://example.org/a?x=1&y=2", "agreement"),),
+        due="2016-08-31T21:00:00Z",
+        overdue_from="2016-08-31T21:00:00Z",
+    )
 
 
 def insert(
@@ -77,7 +77,7 @@ def insert(
     event: EventKind = EventKind.OVERDUE,
     occurred: datetime = START - timedelta(hours=1),
     title: str = "Release of detainees",
-    fields: dict[str, Any] | None = None,
+    data: EventData | None = None,
 ) -> None:
     notice = Notice(
         subscription="syria-desk",
@@ -86,7 +86,7 @@ def insert(
         subject=subject,
         occurred=occurred,
         send_at=occurred,
-        fields=fields if fields is not None else {"due": "2016-08-31T21:00:00Z", "repeat": 0},
+        data=data if data is not None else Overdue("2016-08-31T21:00:00Z", 0),
     )
     assert store.insert_notifications(new_notifications(notice, context(subject, title))) == len(channels)
 
@@ -368,7 +368,7 @@ def test_smtp_down_then_up_every_email_arrives_once(store: Store) -> None:
 def test_later_notifications_about_a_commitment_go_in_its_thread(
     store: Store, slack_api: SlackApiServer
 ) -> None:
-    insert(store, ["slack"], event=EventKind.REMINDER, fields={"before": "7d"})
+    insert(store, ["slack"], event=EventKind.REMINDER, data=Reminder("2016-08-31T21:00:00Z", "7d"))
     clock = Clock()
 
     async def action(session: aiohttp.ClientSession) -> None:
@@ -620,7 +620,7 @@ def test_a_burst_is_delivered_once_with_few_write_transactions(
             subject=f"c{i % 100}",
             occurred=START - timedelta(minutes=i),
             send_at=START - timedelta(minutes=i),
-            fields={"due": "2016-08-31T21:00:00Z", "repeat": i // 100},
+            data=Overdue("2016-08-31T21:00:00Z", i // 100),
         )
         for i in range(1000)
     ]
@@ -752,4 +752,6 @@ def test_buttons_are_added_to_commitment_messages_only_when_asked(
             "deadlinewatch.ack",
             "deadlinewatch.snooze_7d",
             "deadlinewatch.fulfilled",
+            "deadlinewatch.unack",
+            "deadlinewatch.unsnooze",
         }

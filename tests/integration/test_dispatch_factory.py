@@ -12,6 +12,8 @@ from deadlinewatch.delivery.console import ConsoleChannel
 from deadlinewatch.delivery.email import EmailChannel
 from deadlinewatch.delivery.factory import build_channels, client_session
 from deadlinewatch.delivery.slack import SlackChannel
+from deadlinewatch.domain.briefs import OperationalBrief
+from deadlinewatch.domain.events import ChannelFailing
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.services.dispatch import Dispatcher
@@ -51,8 +53,9 @@ def test_configured_channels_are_built_and_the_rest_skipped_with_reasons(
         subject="desk-slack",
         occurred=AT,
         send_at=AT,
+        data=ChannelFailing("desk-slack", "invalid_auth <!channel>"),
     )
-    context = {"operational": {"subject": "desk-slack", "detail": "invalid_auth <!channel>"}}
+    context = OperationalBrief("desk-slack", "invalid_auth <!channel>")
     store.insert_notifications(new_notifications(notice, context))
 
     async def main() -> dict[str, str]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deadlinewatch.config.loader import load_config
+from deadlinewatch.domain.events import DeadlineChanged, Overdue, StatusChanged
 from deadlinewatch.domain.model import EventKind, Status, StatusChange
 from deadlinewatch.domain.watchlist import Watchlist
 from deadlinewatch.services.planning import PlanningService
@@ -90,8 +91,8 @@ def test_downtime_sends_the_latest_overdue_and_records_the_skipped_ones(store: S
         for r in store.list_notifications(limit=None)
         if r.event is EventKind.OVERDUE and r.channel == "desk"
     ]
-    pending = [r.notice().fields["repeat"] for r in rows if r.state is NotificationState.PENDING]
-    superseded = sorted(r.notice().fields["repeat"] for r in rows if r.state is NotificationState.SUPERSEDED)
+    pending = [repeat_of(r) for r in rows if r.state is NotificationState.PENDING]
+    superseded = sorted(repeat_of(r) for r in rows if r.state is NotificationState.SUPERSEDED)
     assert sorted(pending) == [0, 9]
     assert superseded == list(range(1, 9))
 
@@ -107,7 +108,7 @@ def test_a_reload_that_moves_a_due_raises_deadline_changed_once(store: Store, tm
     service.set_watchlist(moved)  # the same config again: no change
     changed = [r for r in store.list_notifications(limit=None) if r.event is EventKind.DEADLINE_CHANGED]
     assert len(changed) == 2  # one per channel
-    assert changed[0].notice().fields == {"before": "2020-03-11T00:00:00Z", "after": "2020-03-21T00:00:00Z"}
+    assert changed[0].data == DeadlineChanged(before="2020-03-11T00:00:00Z", after="2020-03-21T00:00:00Z")
 
 
 def test_history_added_by_a_reload_notifies_and_anchors_relative_deadlines(
@@ -143,9 +144,9 @@ def test_a_recorded_change_stops_overdue_repeats(store: Store, tmp_path: Path) -
         for r in store.list_notifications(limit=None)
         if r.event is EventKind.OVERDUE and r.subject == "first"
     ]
-    assert {r.notice().fields["repeat"] for r in overdue} == {0}
+    assert {repeat_of(r) for r in overdue} == {0}
     changes = [r for r in store.list_notifications(limit=None) if r.event is EventKind.STATUS_CHANGED]
-    assert {r.notice().fields["status"] for r in changes} == {"fulfilled"}
+    assert {r.data.status for r in changes if isinstance(r.data, StatusChanged)} == {"fulfilled"}
     assert dataclasses.asdict(store.status_changes("first")[0].change)["origin"] == "manual"
 
 
@@ -205,3 +206,9 @@ def test_a_follower_installs_the_config_but_announces_nothing(store: Store, tmp_
     assert follower.status_at("first", clock.now) is Status.NOT_STARTED
     # The leader that reloads later announces it once, compared with what was recorded last.
     assert leader.set_watchlist(moved) == 1
+
+
+def repeat_of(notice: object) -> int | None:
+    """The ``repeat`` of an overdue notice or ledger row (None for other events)."""
+    data = getattr(notice, "data", None)
+    return data.repeat if isinstance(data, Overdue) else None

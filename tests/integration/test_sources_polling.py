@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from deadlinewatch.config.schema import FeedSource, FileSource, HttpJsonSource, SourceConfig
+from deadlinewatch.domain.events import EventData, Evidence, SourceFailing, kind_of
 from deadlinewatch.domain.model import EventKind, Status
 from deadlinewatch.services.polling import PollOutcome, PollReport, SourcePoller
 from deadlinewatch.sources.fetch import make_client
@@ -27,7 +28,7 @@ class Emitted:
     kind: EventKind
     subject: str
     occurred: datetime
-    fields: dict[str, object]
+    data: EventData
     detail: str | None
 
 
@@ -40,10 +41,8 @@ class Harness:
     events: list[Emitted] = field(default_factory=list)
     status_callbacks: int = 0
 
-    def emit(
-        self, kind: EventKind, subject: str, occurred: datetime, fields: dict[str, object], detail: str | None
-    ) -> None:
-        self.events.append(Emitted(kind, subject, occurred, dict(fields), detail))
+    def emit(self, subject: str, occurred: datetime, data: EventData, detail: str | None) -> None:
+        self.events.append(Emitted(kind_of(data), subject, occurred, data, detail))
 
     def current_status(self, commitment_id: str) -> Status:
         changes = self.store.status_changes(commitment_id)
@@ -142,10 +141,11 @@ def test_feed_first_poll_is_a_baseline_then_a_new_matching_item_is_one_evidence(
     assert second.ok and second.evidence == 1 and second.new_items == 1
     [evidence] = harness.of(EventKind.EVIDENCE)
     assert evidence.subject == "syria-draft-constitution"
-    assert evidence.fields["link"] == "https://example.org/2"
-    assert evidence.fields["title"] == MATCH[1]
-    assert evidence.fields["matched"] == "Draft Constitution"
-    assert evidence.fields["published"] == "2016-08-01T09:00:00Z"
+    assert isinstance(evidence.data, Evidence)
+    assert evidence.data.link == "https://example.org/2"
+    assert evidence.data.title == MATCH[1]
+    assert evidence.data.matched == "Draft Constitution"
+    assert evidence.data.published == "2016-08-01T09:00:00Z"
 
     # A restart: a new client and poller on the same store. Nothing is new.
     again = harness.poll(source)
@@ -358,7 +358,7 @@ def test_three_failures_raise_one_source_failing_and_a_success_one_source_recove
     [failing] = harness.of(EventKind.SOURCE_FAILING)
     assert failing.subject == "un-news"
     assert failing.detail == "HTTP 503 Service Unavailable"
-    assert failing.fields == {"reason": "HTTP 503 Service Unavailable"}
+    assert failing.data == SourceFailing("HTTP 503 Service Unavailable")
     state = harness.store.source_state("un-news")
     assert state is not None and state.failing and state.consecutive_failures == 5
 

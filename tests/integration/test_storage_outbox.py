@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from deadlinewatch.domain.briefs import CommitmentBrief
+from deadlinewatch.domain.events import Overdue
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.storage import (
@@ -30,7 +32,7 @@ def _notice(subject: str, occurred: datetime = T0, send_at: datetime | None = No
         subject=subject,
         occurred=occurred,
         send_at=send_at or occurred,
-        fields={"due": "2016-08-31T21:00:00Z", "repeat": 0},
+        data=Overdue("2016-08-31T21:00:00Z", 0),
     )
 
 
@@ -43,14 +45,15 @@ def _rows(count: int, send_at: datetime = T0) -> list[NewNotification]:
 
 def test_insert_is_idempotent_by_key(store: Store) -> None:
     notice = _notice("syria-transition-framework")
-    assert store.insert_notifications(new_notifications(notice, {"title": "Framework"}), T0) == 2
+    brief = CommitmentBrief("syria-transition-framework", "Framework", "not_started", "by August 2016")
+    assert store.insert_notifications(new_notifications(notice, brief), T0) == 2
     assert store.insert_notifications(new_notifications(notice), T0) == 0
     keys = {notice.key("syria-slack"), notice.key("desk-email")}
     assert store.existing_keys([*keys, "not-a-key"]) == keys
     [first, *_] = store.list_notifications()
     assert first.notice() == notice
-    assert first.notice().fields == notice.fields
-    assert first.context == {"title": "Framework"}
+    assert first.notice().data == notice.data == Overdue("2016-08-31T21:00:00Z", 0)
+    assert first.brief == brief
     assert first.state is NotificationState.PENDING and first.attempts == 0
     assert first.created_at == T0
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_web_support import HOSTILE, NOW, TOKEN, client_for, make_runtime
 
+from deadlinewatch.domain.events import Overdue, Reminder
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind, Status
 from deadlinewatch.domain.notifications import Notice
@@ -35,7 +36,12 @@ def _ledger(store: Store) -> None:
         ("syria-draft-constitution", EventKind.OVERDUE, 2),
         ("weapons-withdrawal", EventKind.REMINDER, 3),
     ):
-        notice = Notice("desk", ("console",), event, subject, NOW - timedelta(days=offset), NOW, {})
+        data = (
+            Reminder("2016-08-31T21:00:00Z", "7d")
+            if event is EventKind.REMINDER
+            else Overdue("2016-08-31T21:00:00Z", 0)
+        )
+        notice = Notice("desk", ("console",), event, subject, NOW - timedelta(days=offset), NOW, data)
         store.insert_notifications(new_notifications(notice), now=NOW)
     failed = store.list_notifications(subject="syria-draft-constitution")[0]
     claimed = store.claim_due(NOW, 10, 60, "test-owner")
@@ -94,6 +100,7 @@ def test_one_commitment_with_window_history_and_ledger(client: TestClient, store
             "url": "https://example.org/x",
             "origin": "config",
             "verified": False,
+            "by": None,
             "recorded_at": None,
         }
     ]
@@ -212,8 +219,13 @@ def test_post_status_records_an_api_change(client: TestClient, store: Store, run
     )
     assert response.status_code == 201, response.text
     assert response.json() == {
+        "action": "status",
         "commitment": "syria-draft-constitution",
         "at": "2016-09-04T21:00:00Z",  # 00:00 Damascus time (the agreement's zone)
+        "by": "api",
+        "created": True,
+        "message": "syria-draft-constitution: not_started → fulfilled at 2016-09-05 00:00 Asia/Damascus"
+        " (2016-09-04T21:00:00Z), by api",
         "status": "fulfilled",
         "note": "agreed in Geneva",
         "url": "https://example.org/y",
@@ -221,11 +233,12 @@ def test_post_status_records_an_api_change(client: TestClient, store: Store, run
         "verified": True,
     }
     [record] = store.status_changes("syria-draft-constitution")
-    assert (record.status, record.origin, record.verified, record.recorded_at) == (
+    assert (record.status, record.origin, record.verified, record.recorded_at, record.actor) == (
         Status.FULFILLED,
         "api",
         True,
         NOW,
+        "api",
     )
     assert runtime.change_count == 1
     # the re-planned view shows it: no longer overdue, and the dependent deadline is now known
@@ -290,17 +303,27 @@ def test_post_ack(client: TestClient, store: Store, runtime: StaticRuntime) -> N
         "/api/commitments/syria-draft-constitution/ack", json={"note": "seen, chasing"}, headers=AUTH
     )
     assert response.status_code == 201
-    assert response.json() == {
+    answer = response.json()
+    assert {k: answer[k] for k in ("action", "commitment", "at", "by", "created", "note")} == {
+        "action": "ack",
         "commitment": "syria-draft-constitution",
         "at": format_utc(NOW),
+        "by": "api",
+        "created": True,
         "note": "seen, chasing",
     }
     [ack] = store.acks("syria-draft-constitution")
-    assert (ack.at, ack.note) == (NOW, "seen, chasing")
+    assert (ack.at, ack.note, ack.actor) == (NOW, "seen, chasing", "api")
     assert runtime.change_count == 1
-    # an empty body is an ack without a note
-    assert client.post("/api/commitments/weapons-withdrawal/ack", headers=AUTH).status_code == 201
-    assert store.acks("weapons-withdrawal")[0].note is None
+    # a second ack (empty body) finds the first in place: 200, nothing new recorded
+    again = client.post("/api/commitments/syria-draft-constitution/ack", headers=AUTH)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert len(store.acks("syria-draft-constitution")) == 1
+    # a commitment that is not overdue has nothing to acknowledge: 422 saying so, nothing recorded
+    refused = client.post("/api/commitments/weapons-withdrawal/ack", headers=AUTH)
+    assert refused.status_code == 422
+    assert "weapons-withdrawal is not overdue" in refused.json()["detail"]["message"]
+    assert store.acks("weapons-withdrawal") == []
 
 
 def test_post_snooze_for_and_until(client: TestClient, store: Store, runtime: StaticRuntime) -> None:
@@ -317,7 +340,17 @@ def test_post_snooze_for_and_until(client: TestClient, store: Store, runtime: St
     assert [s.commitment_id for s in store.snoozes()] == ["syria-draft-constitution", "weapons-withdrawal"]
     assert runtime.change_count == 2
     detail = client.get("/api/commitments/weapons-withdrawal").json()
-    assert detail["snoozes"] == [{"at": format_utc(NOW), "until": "2016-09-20T08:00:00Z", "note": None}]
+    assert detail["snoozes"] == [
+        {"at": format_utc(NOW), "until": "2016-09-20T08:00:00Z", "note": None, "by": "api", "lifted": False}
+    ]
+    assert detail["snoozed_until"] == "2016-09-20T08:00:00Z"
+    # unsnooze lifts it at once: the next read says so
+    lifted = client.post("/api/commitments/weapons-withdrawal/unsnooze", json={"note": "talks"}, headers=AUTH)
+    assert lifted.status_code == 201, lifted.text
+    detail = client.get("/api/commitments/weapons-withdrawal").json()
+    assert detail["snoozed_until"] is None and detail["snoozes"][-1]["lifted"] is True
+    again = client.post("/api/commitments/weapons-withdrawal/unsnooze", headers=AUTH)
+    assert again.status_code == 422 and "is not snoozed" in again.json()["detail"]["message"]
 
 
 @pytest.mark.parametrize(

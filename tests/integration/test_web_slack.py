@@ -64,9 +64,9 @@ def test_ack_button(client: TestClient, store: Store, runtime: StaticRuntime) ->
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["response_type"] == "ephemeral"
-    assert answer["text"].startswith("Acknowledged syria-draft-constitution")
+    assert answer["text"].startswith("syria-draft-constitution acknowledged by analyst.jo (U123)")
     [ack] = store.acks("syria-draft-constitution")
-    assert (ack.at, ack.note) == (NOW, "by analyst.jo")
+    assert (ack.at, ack.note, ack.actor) == (NOW, None, "analyst.jo (U123)")
     assert runtime.change_count == 1
 
 
@@ -75,8 +75,8 @@ def test_snooze_button_is_seven_days(client: TestClient, store: Store) -> None:
     response = client.post("/slack/actions", content=body, headers=headers)
     assert response.status_code == 200
     [snooze] = store.snoozes("syria-draft-constitution")
-    assert (snooze.at, snooze.until, snooze.note) == (NOW, NOW + timedelta(days=7), "by U999")
-    assert "until 2016-09-17T12:00:00Z" in response.json()["text"]
+    assert (snooze.at, snooze.until, snooze.actor) == (NOW, NOW + timedelta(days=7), "U999")
+    assert "(2016-09-17T12:00:00Z)" in response.json()["text"]
 
 
 def test_fulfilled_button_records_a_slack_status_change(
@@ -85,10 +85,10 @@ def test_fulfilled_button_records_a_slack_status_change(
     body, headers = _signed(_payload(ACTION_FULFILLED))
     assert client.post("/slack/actions", content=body, headers=headers).status_code == 200
     [change] = store.status_changes("syria-draft-constitution")
-    assert (change.status, change.origin, change.note, change.at, change.verified) == (
+    assert (change.status, change.origin, change.actor, change.at, change.verified) == (
         Status.FULFILLED,
         "slack",
-        "by analyst.jo",
+        "analyst.jo (U123)",
         NOW,
         False,
     )
@@ -156,7 +156,7 @@ def test_unknown_commitment_and_unknown_action_answer_200_and_record_nothing(
     body, headers = _signed(_payload(ACTION_ACK, value="not-in-config"))
     response = client.post("/slack/actions", content=body, headers=headers)
     assert response.status_code == 200
-    assert "no longer in the config" in response.json()["text"]
+    assert "unknown commitment id 'not-in-config'" in response.json()["text"]
     body, headers = _signed(_payload("someone.elses.button"))
     response = client.post("/slack/actions", content=body, headers=headers)
     assert response.status_code == 200

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from deadlinewatch.domain.acks import Ack, Snooze
 from deadlinewatch.domain.dueforms import parse_due, parse_local_datetime
+from deadlinewatch.domain.events import Evidence, Overdue, SourceFailing
 from deadlinewatch.domain.model import (
     Agreement,
     Commitment,
@@ -49,7 +50,7 @@ def test_first_start_reports_a_long_overdue_commitment_once() -> None:
     decisions = planner.plan(None, now)
     kinds = {n.event: n for n in decisions.notices}
     assert set(kinds) == {EventKind.OVERDUE, EventKind.ESCALATION}
-    assert kinds[EventKind.OVERDUE].fields["repeat"] == 40
+    assert kinds[EventKind.OVERDUE].data == Overdue("2020-01-02T00:00:00Z", 40)
     assert kinds[EventKind.OVERDUE].send_at == now
     assert decisions.superseded == ()  # nothing recorded for the time before the first start
 
@@ -60,8 +61,8 @@ def test_restart_after_downtime_sends_the_latest_and_supersedes_the_rest() -> No
     back_at = T + timedelta(days=8 + 21)
     decisions = planner.plan(down_from, back_at, catch_up=True)
     overdue = [n for n in decisions.notices if n.event is EventKind.OVERDUE]
-    assert [n.fields["repeat"] for n in overdue] == [4]
-    assert {n.fields.get("repeat") for n in decisions.superseded if n.event is EventKind.OVERDUE} == {2, 3}
+    assert [repeat_of(n) for n in overdue] == [4]
+    assert {repeat_of(n) for n in decisions.superseded if n.event is EventKind.OVERDUE} == {2, 3}
     assert all(n.send_at == back_at for n in decisions.notices)
 
 
@@ -80,7 +81,7 @@ def test_an_ack_stops_repeats_and_escalation_until_the_status_changes() -> None:
     planner.plan(None, now)
     lo = now
     while (following := planner.next_after(lo)) is not None and following < T + timedelta(days=40):
-        sent.extend((n.event, n.fields.get("repeat")) for n in planner.plan(lo, following).notices)
+        sent.extend((n.event, repeat_of(n)) for n in planner.plan(lo, following).notices)
         lo = following
     assert (EventKind.OVERDUE, 0) in sent
     # Repeats 1 and 2 (days 8 and 15) and the escalation (day 15) were acknowledged away; the
@@ -123,7 +124,13 @@ def test_operational_events_reach_only_subscriptions_that_list_them() -> None:
         Subscription("ops", ("console",), events=frozenset({EventKind.SOURCE_FAILING})),
     )
     planner = Planner(Situation(watchlist(commitment("c", "2020-01-01"), subscriptions=subs)))
-    notices = planner.fan_out(EventKind.SOURCE_FAILING, "un-news", T, {"reason": "HTTP 500"})
+    notices = planner.fan_out("un-news", T, SourceFailing("HTTP 500"))
     assert [n.subscription for n in notices] == ["ops"]
-    evidence = planner.fan_out(EventKind.EVIDENCE, "c", T, {"title": "x", "link": "https://example.org"})
+    evidence = planner.fan_out("c", T, Evidence("src", "x", "https://example.org"))
     assert [n.subscription for n in evidence] == ["desk"]
+
+
+def repeat_of(notice: object) -> int | None:
+    """The ``repeat`` of an overdue notice or ledger row (None for other events)."""
+    data = getattr(notice, "data", None)
+    return data.repeat if isinstance(data, Overdue) else None

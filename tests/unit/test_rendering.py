@@ -28,6 +28,23 @@ from deadlinewatch.delivery.rendering import (
     render_slack,
     render_text_line,
 )
+from deadlinewatch.domain.events import (
+    ChannelFailing,
+    ConfigError,
+    DeadlineChanged,
+    Digest,
+    Escalation,
+    EventData,
+    Evidence,
+    Overdue,
+    Reminder,
+    Review,
+    SourceFailing,
+    SourceRecovered,
+    StatusChanged,
+    WindowOpen,
+    kind_of,
+)
 from deadlinewatch.domain.model import EventKind
 
 AT = datetime(2016, 9, 1, tzinfo=UTC)
@@ -59,21 +76,34 @@ views = st.builds(
 entries = st.lists(st.builds(DigestEntry, text, long_text, text), max_size=80).map(tuple)
 digests = st.builds(DigestView, overdue=entries, closing=entries, horizon_words=st.none() | text)
 operational = st.builds(OperationalView, subject=text, detail=long_text)
-fields = st.fixed_dictionaries(
-    {},
-    optional={
-        "before": text,
-        "repeat": st.integers(0, 100),
-        "n": st.integers(1, 100),
-        "previous": text,
-        "status": text,
-        "note": long_text,
-        "title": long_text,
-        "link": urls,
-        "url": urls,
-        "after": text,
-    },
-)
+DUE = "2016-08-31T21:00:00Z"
+events_by_kind: dict[EventKind, st.SearchStrategy[EventData]] = {
+    EventKind.REMINDER: st.builds(Reminder, st.just(DUE), text),
+    EventKind.WINDOW_OPEN: st.builds(WindowOpen, st.just(DUE), st.just(DUE)),
+    EventKind.OVERDUE: st.builds(Overdue, st.just(DUE), st.integers(0, 100)),
+    EventKind.ESCALATION: st.builds(Escalation, st.just(DUE)),
+    EventKind.REVIEW: st.builds(Review, st.integers(1, 100)),
+    EventKind.STATUS_CHANGED: st.builds(
+        StatusChanged,
+        previous=text,
+        status=text,
+        at=st.none() | text,
+        note=st.none() | long_text,
+        url=st.none() | urls,
+        verified=st.booleans(),
+        origin=text,
+        actor=st.none() | long_text,
+    ),
+    EventKind.DEADLINE_CHANGED: st.builds(DeadlineChanged, st.none() | text, st.none() | text),
+    EventKind.EVIDENCE: st.builds(Evidence, text, long_text, st.none() | urls),
+    EventKind.SOURCE_FAILING: st.builds(SourceFailing, long_text),
+    EventKind.SOURCE_RECOVERED: st.builds(SourceRecovered, st.none() | long_text),
+    EventKind.CHANNEL_FAILING: st.builds(ChannelFailing, text, long_text),
+    EventKind.CONFIG_ERROR: st.builds(
+        ConfigError, text, st.integers(0, 10**6), st.integers(0, 999), long_text
+    ),
+    EventKind.DIGEST: st.builds(Digest, st.lists(text).map(tuple), st.lists(text).map(tuple)),
+}
 
 
 @st.composite
@@ -86,7 +116,7 @@ def messages(draw: st.DrawFn) -> Outgoing:
         channel=draw(text),
         occurred=AT,
         send_at=AT,
-        fields=draw(fields),
+        data=draw(events_by_kind[kind]),
         commitment=draw(st.none() | views),
         digest=draw(digests) if kind is EventKind.DIGEST else None,
         operational=draw(operational) if kind.value.startswith(("source", "channel", "config")) else None,
@@ -161,41 +191,39 @@ def test_fit_never_leaves_half_an_escape(raw: str, limit: int) -> None:
 
 
 def overdue(repeat: int) -> Outgoing:
-    return Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, {"repeat": repeat})
+    return Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, repeat))
 
 
 def test_event_labels() -> None:
-    def label(kind: EventKind, **fields: Any) -> str:
-        return event_label(Outgoing("k", kind, "s", "c", AT, AT, fields))
+    def label(data: EventData) -> str:
+        return event_label(Outgoing("k", kind_of(data), "s", "c", AT, AT, data))
 
-    assert label(EventKind.REMINDER, before="7d") == "Reminder: 1 week left"
-    assert label(EventKind.REMINDER, before="30d") == "Reminder: 30 days left"
+    assert label(Reminder(DUE, "7d")) == "Reminder: 1 week left"
+    assert label(Reminder(DUE, "30d")) == "Reminder: 30 days left"
     assert event_label(overdue(0)) == "Overdue" and event_label(overdue(3)) == "Overdue (repeat 3)"
-    assert label(EventKind.ESCALATION) == "Escalation"
-    assert label(EventKind.STATUS_CHANGED, previous="not_started", status="missed") == (
-        "Status changed: not_started → missed"
-    )
-    assert label(EventKind.DEADLINE_CHANGED) == "Deadline changed"
-    assert label(EventKind.REVIEW, n=4) == "Review #4"
-    assert (
-        label(EventKind.EVIDENCE, title="Draft constitution\npublished")
-        == "Evidence: Draft constitution published"
-    )
-    assert label(EventKind.DIGEST, overdue=["a"], closing=["b", "c"]) == "Digest: 1 overdue, 2 closing"
-    assert label(EventKind.SOURCE_FAILING) == "Source failing"
+    assert label(Escalation(DUE)) == "Escalation"
+    assert label(StatusChanged("not_started", "missed")) == "Status changed: not started → missed"
+    assert label(DeadlineChanged(None, DUE)) == "Deadline changed"
+    assert label(Review(4)) == "Review #4"
+    assert label(Evidence("un", "Draft constitution\npublished")) == "Evidence: Draft constitution published"
+    assert label(Digest(("a",), ("b", "c"))) == "Digest: 1 overdue, 2 closing"
+    assert label(SourceFailing("HTTP 500")) == "Source failing"
 
 
-def test_long_title_is_truncated_with_a_pointer_to_status() -> None:
+def test_long_title_is_truncated_with_a_pointer_to_show() -> None:
     view = CommitmentView("syria-x", "T" * 5000, "missed", "by end of 2016, UTC")
-    message = Outgoing("k", EventKind.ESCALATION, "s", "c", AT, AT, {}, commitment=view)
+    message = Outgoing("k", EventKind.ESCALATION, "s", "c", AT, AT, Escalation(DUE), commitment=view)
     blocks = render_slack(message).blocks
     assert blocks[0]["text"]["text"].endswith("…") and len(blocks[0]["text"]["text"]) == MAX_HEADER
-    assert blocks[1]["text"]["text"].endswith("… (truncated, see deadlinewatch status syria-x)")
+    assert blocks[1]["text"]["text"].endswith("… (truncated, see deadlinewatch show syria-x)")
 
 
 def test_large_digest_fits_in_fifty_blocks() -> None:
     many = tuple(DigestEntry(f"id-{i}", "x" * 400, "by end of 2016, UTC") for i in range(2000))
-    message = Outgoing("k", EventKind.DIGEST, "s", "c", AT, AT, {}, digest=DigestView(many, many, "30 days"))
+    ids = tuple(e.id for e in many)
+    message = Outgoing(
+        "k", EventKind.DIGEST, "s", "c", AT, AT, Digest(ids, ids), digest=DigestView(many, many, "30 days")
+    )
     blocks = render_slack(message).blocks
     assert len(blocks) == MAX_BLOCKS
     assert "truncated" in str(blocks)
@@ -204,14 +232,18 @@ def test_large_digest_fits_in_fifty_blocks() -> None:
 def test_buttons_only_when_asked() -> None:
     view = CommitmentView("syria-x", "T", "missed", "by end of 2016, UTC")
     with_buttons = render_slack(
-        Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, {}, commitment=view, actions=True)
+        Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, 1), commitment=view, actions=True)
     )
-    without = render_slack(Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, {}, commitment=view))
+    without = render_slack(
+        Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, 1), commitment=view)
+    )
     actions = [b for b in with_buttons.blocks if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == [
         "deadlinewatch.ack",
         "deadlinewatch.snooze_7d",
         "deadlinewatch.fulfilled",
+        "deadlinewatch.unack",
+        "deadlinewatch.unsnooze",
     ]
     assert all(e["value"] == "syria-x" for e in actions[0]["elements"])
     assert not [b for b in without.blocks if b["type"] == "actions"]

@@ -31,7 +31,6 @@ from deadlinewatch.config.entries import (
 )
 from deadlinewatch.config.issues import ConfigIssue, DocumentMarks, IssueLog, Place
 from deadlinewatch.config.yamlsource import parse_document
-from deadlinewatch.gcpause import gc_paused
 
 __all__ = ["ConfigIssue", "LoadResult", "LoadedConfig", "load_config"]
 
@@ -73,8 +72,7 @@ def load_config(path: Path, env: Mapping[str, str]) -> LoadResult:
     """Read, validate and convert the config at ``path``; never raises for a bad config."""
     # Loading allocates millions of small objects and none of them form cycles; the cyclic
     # collector's repeated full scans would make a 100k-commitment config take minutes.
-    with gc_paused():
-        return _load(path, env)
+    return _load(path, env)
 
 
 def _load(path: Path, env: Mapping[str, str]) -> LoadResult:

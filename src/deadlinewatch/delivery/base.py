@@ -13,11 +13,11 @@ Errors carry the retry decision; the dispatcher owns backoff::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from deadlinewatch.domain.events import EventData
 from deadlinewatch.domain.model import EventKind
 
 
@@ -82,11 +82,11 @@ class OperationalView:
 class Outgoing:
     """Everything a channel needs to render and send one notification.
 
-    ``key`` is the notification key (ledger, Slack ``metadata``, email ``Message-ID``). ``fields``
-    are the event's keys of SPEC §8 (``before``, ``repeat``, ``n``, ``previous``, ``status``,
-    ``title``, ``link``, ...). Exactly one of ``commitment``/``digest``/``operational`` is normally
-    set, by the event kind. ``thread_ts`` is the Slack parent message to reply under; ``actions``
-    asks for the ack / snooze / fulfilled buttons (only when a signing secret is configured).
+    ``key`` is the notification key (ledger, Slack ``metadata``, email ``Message-ID``). ``data`` is
+    the typed event (:mod:`deadlinewatch.domain.events`). Exactly one of ``commitment``/``digest``/
+    ``operational`` is normally set, by the event kind. ``thread_ts`` is the Slack parent message
+    to reply under; ``actions`` asks for the ack / snooze / fulfilled buttons (only when a signing
+    secret is configured).
     """
 
     key: str
@@ -95,7 +95,7 @@ class Outgoing:
     channel: str
     occurred: datetime
     send_at: datetime
-    fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    data: EventData = field(compare=False, hash=False)
     commitment: CommitmentView | None = None
     digest: DigestView | None = None
     operational: OperationalView | None = None

@@ -14,7 +14,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from deadlinewatch.delivery.base import CommitmentView, DigestEntry, Outgoing
-from deadlinewatch.delivery.rendering import deadline_line, detail_lines, headline, message_links, one_line
+from deadlinewatch.delivery.rendering import (
+    deadline_line,
+    detail_lines,
+    headline,
+    message_links,
+    one_line,
+    status_words,
+)
 
 MAX_SUBJECT = 200
 SUBJECT_PREFIX = "[deadlinewatch] "
@@ -49,7 +56,7 @@ def _flat_commitment(view: CommitmentView | None) -> CommitmentView | None:
         view,
         id=one_line(view.id),
         title=one_line(view.title),
-        status=one_line(view.status),
+        status=status_words(view.status),
         agreement_title=one_line(view.agreement_title) if view.agreement_title else None,
     )
 

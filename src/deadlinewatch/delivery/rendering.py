@@ -16,6 +16,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deadlinewatch.delivery.base import DigestEntry, Link, Outgoing
+from deadlinewatch.domain.events import (
+    DeadlineChanged,
+    Digest,
+    Escalation,
+    Evidence,
+    Overdue,
+    Reminder,
+    Review,
+    StatusChanged,
+    WindowOpen,
+)
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.wording import duration_words
@@ -32,6 +43,8 @@ MAX_URL = 2000
 ACTION_ACK = "deadlinewatch.ack"
 ACTION_SNOOZE_7D = "deadlinewatch.snooze_7d"
 ACTION_FULFILLED = "deadlinewatch.fulfilled"
+ACTION_UNACK = "deadlinewatch.unack"
+ACTION_UNSNOOZE = "deadlinewatch.unsnooze"
 ACTIONS_BLOCK_ID = "deadlinewatch.actions"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -100,47 +113,50 @@ def fit(text: str, limit: int, marker: str = "…") -> str:
 
 
 def truncation_marker(message: Outgoing) -> str:
-    """``… (truncated, see deadlinewatch status ID)`` (mrkdwn-escaped), or ``… (truncated)``."""
+    """``… (truncated, see deadlinewatch show ID)`` (mrkdwn-escaped), or ``… (truncated)``."""
     if message.commitment is None:
         return "… (truncated)"
-    return f"… (truncated, see deadlinewatch status {mrkdwn_escape(one_line(message.commitment.id)[:100])})"
+    return f"… (truncated, see deadlinewatch show {mrkdwn_escape(one_line(message.commitment.id)[:100])})"
 
 
-def _reminder_words(before: object) -> str:
+def _reminder_words(before: str) -> str:
     try:
         return f"{duration_words(parse_duration(before))} left"
     except (TypeError, ValueError, OverflowError):
         return f"{one_line(before)} before the deadline"
 
 
+def status_words(status: str) -> str:
+    """A status as words (``not_started`` → ``not started``)."""
+    return one_line(status).replace("_", " ")
+
+
 def event_label(message: Outgoing) -> str:
     """The event in a few plain (unescaped) words: ``Reminder: 7 days left``, ``Overdue (repeat
-    3)``, ``Status changed: not_started → missed``, ``Review #4``, ``Evidence: <item title>``..."""
-    kind, fields = message.event, message.fields
-    if kind is EventKind.REMINDER:
-        return f"Reminder: {_reminder_words(fields.get('before'))}"
-    if kind is EventKind.WINDOW_OPEN:
-        return "Window open"
-    if kind is EventKind.OVERDUE:
-        repeat = fields.get("repeat") or 0
-        return f"Overdue (repeat {one_line(repeat)})" if repeat else "Overdue"
-    if kind is EventKind.ESCALATION:
-        return "Escalation"
-    if kind is EventKind.REVIEW:
-        return f"Review #{one_line(fields.get('n', '?'))}"
-    if kind is EventKind.STATUS_CHANGED:
-        previous = fields.get("previous") or "(none)"
-        return f"Status changed: {one_line(previous)} → {one_line(fields.get('status', '?'))}"
-    if kind is EventKind.DEADLINE_CHANGED:
-        return "Deadline changed"
-    if kind is EventKind.EVIDENCE:
-        return f"Evidence: {one_line(fields.get('title') or 'new item')}"
-    if kind is EventKind.DIGEST:
-        digest = message.digest
-        overdue = len(digest.overdue) if digest else len(fields.get("overdue") or ())
-        closing = len(digest.closing) if digest else len(fields.get("closing") or ())
-        return f"Digest: {overdue} overdue, {closing} closing"
-    return _OPERATIONAL_LABELS.get(kind, kind.value)
+    3)``, ``Status changed: not started → missed``, ``Review #4``, ``Evidence: <item title>``..."""
+    match message.data:
+        case Reminder(before=before):
+            return f"Reminder: {_reminder_words(before)}"
+        case WindowOpen():
+            return "Window open"
+        case Overdue(repeat=repeat):
+            return f"Overdue (repeat {repeat})" if repeat else "Overdue"
+        case Escalation():
+            return "Escalation"
+        case Review(n=n):
+            return f"Review #{n}"
+        case StatusChanged(previous=previous, status=status):
+            return f"Status changed: {status_words(previous or '(none)')} → {status_words(status)}"
+        case DeadlineChanged():
+            return "Deadline changed"
+        case Evidence(title=title):
+            return f"Evidence: {one_line(title or 'new item')}"
+        case Digest(overdue=overdue_ids, closing=closing_ids):
+            digest = message.digest
+            overdue = len(digest.overdue) if digest else len(overdue_ids)
+            closing = len(digest.closing) if digest else len(closing_ids)
+            return f"Digest: {overdue} overdue, {closing} closing"
+    return _OPERATIONAL_LABELS.get(message.event, message.event.value)
 
 
 def headline(message: Outgoing) -> str:
@@ -153,21 +169,44 @@ def headline(message: Outgoing) -> str:
     return label
 
 
-def _instant_words(value: object) -> str:
+def _instant_words(value: str | None) -> str:
     return "unknown" if value is None else one_line(value)
 
 
+def change_by_words(change: StatusChanged) -> str | None:
+    """``Recorded by alice (manual), verified`` for a status change, or None when nothing is known."""
+    parts: list[str] = []
+    who = one_line(change.actor)[:120] if change.actor else None
+    origin = one_line(change.origin)[:120] if change.origin else None
+    if who and origin:
+        parts.append(f"Recorded by {who} ({origin})")
+    elif who:
+        parts.append(f"Recorded by {who}")
+    elif origin:
+        parts.append(f"Origin: {origin}")
+    if change.at:
+        parts.append(f"at {one_line(change.at)}")
+    parts.append("verified independently" if change.verified else "not independently verified")
+    return ", ".join(parts) if parts else None
+
+
 def detail_lines(message: Outgoing) -> list[str]:
-    """Event-specific lines (plain, unescaped): a status change's note, a deadline's move."""
-    fields = message.fields
+    """Event-specific lines (plain, unescaped): a status change's note and who recorded it, a
+    deadline's move, an operational problem."""
     lines: list[str] = []
-    if message.event is EventKind.STATUS_CHANGED and fields.get("note"):
-        lines.append(f"Note: {one_line(fields['note'])}")
-    elif message.event is EventKind.DEADLINE_CHANGED:
-        before, after = _instant_words(fields.get("before")), _instant_words(fields.get("after"))
-        lines.append(f"Due moved from {before} to {after}")
-    elif message.event is EventKind.REVIEW:
-        lines.append("Open-ended commitment: time to review where it stands.")
+    match message.data:
+        case StatusChanged(note=note) as change:
+            if note:
+                lines.append(f"Note: {one_line(note)}")
+            by = change_by_words(change)
+            if by:
+                lines.append(by)
+        case DeadlineChanged(before=before, after=after):
+            lines.append(f"Due moved from {_instant_words(before)} to {_instant_words(after)}")
+        case Review():
+            lines.append("Open-ended commitment: time to review where it stands.")
+        case _:
+            pass
     if message.operational is not None:
         # A config error lists one problem a line: keep the lines, flatten each.
         detail = [one_line(line) for line in message.operational.detail.splitlines()]
@@ -178,11 +217,13 @@ def detail_lines(message: Outgoing) -> list[str]:
 def message_links(message: Outgoing) -> list[Link]:
     """Safe links of the message: the event's own (evidence item, status change source) first."""
     links: list[Link] = []
-    fields = message.fields
-    for key, label in (("link", "evidence"), ("url", "source of the change")):
-        value = fields.get(key)
-        if isinstance(value, str):
-            links.append(Link(value, one_line(fields.get("title") or label) if key == "link" else label))
+    match message.data:
+        case Evidence(link=link, title=title) if link:
+            links.append(Link(link, one_line(title or "evidence")))
+        case StatusChanged(url=url) if url:
+            links.append(Link(url, "source of the change"))
+        case _:
+            pass
     if message.commitment is not None:
         links.extend(message.commitment.links)
     return safe_links(tuple(links))
@@ -207,7 +248,7 @@ def render_text_line(message: Outgoing) -> str:
     view = message.commitment
     if view is not None:
         parts.append(f"({one_line(view.id)})")
-        parts.append(f"— {deadline_line(message)} — status {one_line(view.status)}")
+        parts.append(f"— {deadline_line(message)} — status {status_words(view.status)}")
     digest = message.digest
     if digest is not None:
         for name, entries in (("overdue", digest.overdue), ("closing", digest.closing)):
@@ -302,6 +343,8 @@ def _actions_block(commitment_id: str) -> dict[str, Any] | None:
             button(ACTION_ACK, "Acknowledge"),
             button(ACTION_SNOOZE_7D, "Snooze 7 days"),
             button(ACTION_FULFILLED, "Mark fulfilled", "primary"),
+            button(ACTION_UNACK, "Undo acknowledge"),
+            button(ACTION_UNSNOOZE, "Unsnooze"),
         ],
     }
 
@@ -322,7 +365,7 @@ def render_slack(message: Outgoing) -> SlackMessage:
         if view.parties:
             lines.append(f"*Parties:* {mrkdwn_escape(', '.join(one_line(p) for p in view.parties))}")
         lines.append(f"*Deadline:* {mrkdwn_escape(deadline_line(message) or '')}")
-        lines.append(f"*Status:* {mrkdwn_escape(one_line(view.status))}")
+        lines.append(f"*Status:* {mrkdwn_escape(status_words(view.status))}")
         blocks.append(_section(fit("\n".join(lines), MAX_TEXT, marker)))
     details = detail_lines(message)
     if details:
@@ -332,7 +375,7 @@ def render_slack(message: Outgoing) -> SlackMessage:
         blocks.append({"type": "context", "elements": [_mrkdwn(links)]})
     footer = f"deadlinewatch · subscription {mrkdwn_escape(one_line(message.subscription))}"
     if view is not None:
-        footer += f" · `deadlinewatch status {mrkdwn_escape(one_line(view.id))}`"
+        footer += f" · `deadlinewatch show {mrkdwn_escape(one_line(view.id))}`"
     tail: list[dict[str, Any]] = [{"type": "context", "elements": [_mrkdwn(fit(footer, MAX_TEXT))]}]
     if message.actions and view is not None:
         actions = _actions_block(view.id)

@@ -173,6 +173,7 @@ class StatusChange:
     url: str | None = None
     origin: str = "config"
     verified: bool = False
+    actor: str | None = None  # who recorded it (OS user, API token name, Slack user); None = config
     # When the service learnt of it (a later reload, a backdated `update`); None = at ``at``.
     recorded_at: datetime | None = None
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from deadlinewatch.domain.events import EventData, kind_of
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind
 
@@ -19,7 +19,8 @@ class Notice:
     ``occurred`` is the occurrence instant (the key); ``send_at`` is when it leaves (later than
     ``occurred`` when held by quiet hours or caught up at start). ``subject`` is the commitment id,
     the source id, the channel name (``channel_failing``) or ``""`` (digest, config_error).
-    ``fields`` are the event-specific keys of SPEC §8 (``due``, ``before``, ``repeat``, ...), JSON-ready.
+    ``data`` is the event's own typed fields (:mod:`deadlinewatch.domain.events`); its kind is
+    ``event``.
     """
 
     subscription: str
@@ -28,7 +29,11 @@ class Notice:
     subject: str
     occurred: datetime
     send_at: datetime
-    fields: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    data: EventData = field(compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if kind_of(self.data) is not self.event:
+            raise ValueError(f"a {self.event.value} notice carries {self.data.kind} data")
 
     def key(self, channel: str) -> str:
         return notification_key(self.subscription, channel, self.subject, self.event, self.occurred)

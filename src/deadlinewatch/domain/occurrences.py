@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from deadlinewatch.domain.deadlines import Deadline, DeadlineVersion
+from deadlinewatch.domain.events import Escalation, EventData, Overdue, Reminder, Review, WindowOpen
 from deadlinewatch.domain.localtime import format_utc, zone
 from deadlinewatch.domain.model import WINDOWED, EventKind, Policy
 from deadlinewatch.durations import Duration, add_days, add_months
@@ -27,7 +27,7 @@ class Occurrence:
     kind: EventKind
     instant: datetime
     fires_at: datetime
-    fields: dict[str, Any] = field(compare=False, hash=False)
+    data: EventData = field(compare=False, hash=False)
 
 
 class Grid:
@@ -123,7 +123,7 @@ class CommitmentSchedule:
         for version in self._versions:
             yield from version.between(lo, hi)
         if self._review is not None:
-            yield from _grid_between(self._review, EventKind.REVIEW, lo, hi, lambda k: {"n": k + 1})
+            yield from _grid_between(self._review, EventKind.REVIEW, lo, hi, lambda k: Review(k + 1))
 
     def overdue_due_by(self, instant: datetime) -> bool:
         """Whether an ``overdue`` of the deadline in force at ``instant`` is due by then."""
@@ -145,7 +145,7 @@ def _grid_between(
     kind: EventKind,
     lo: datetime | None,
     hi: datetime,
-    fields: Callable[[int], dict[str, Any]],
+    fields: Callable[[int], EventData],
     lower_bound: datetime | None = None,
     upper_bound: datetime | None = None,
 ) -> Iterator[Occurrence]:
@@ -177,12 +177,12 @@ class _VersionSchedule:
         for before in policy.remind_before:
             instant = before.apply(window.due_local, window.zone, -1)
             self.early.append(
-                Occurrence(EventKind.REMINDER, instant, instant, {"due": due_text, "before": before.text})
+                Occurrence(EventKind.REMINDER, instant, instant, Reminder(due_text, before.text))
             )
         if window.precision in WINDOWED and not window.overdue_at_opens:
             opens = window.opens
-            fields = {"opens": format_utc(opens), "due": due_text}
-            self.early.append(Occurrence(EventKind.WINDOW_OPEN, opens, opens, fields))
+            data = WindowOpen(format_utc(opens), due_text)
+            self.early.append(Occurrence(EventKind.WINDOW_OPEN, opens, opens, data))
         self.early = sorted(
             (
                 o
@@ -199,10 +199,10 @@ class _VersionSchedule:
             self.escalation = Grid(esc_local, esc_offset + base_offset, window.zone, None)
         self._due_text = due_text
 
-    def _late_grids(self) -> Iterator[tuple[Grid, EventKind, Callable[[int], dict[str, Any]]]]:
-        yield self.overdue, EventKind.OVERDUE, lambda k: {"due": self._due_text, "repeat": k}
+    def _late_grids(self) -> Iterator[tuple[Grid, EventKind, Callable[[int], EventData]]]:
+        yield self.overdue, EventKind.OVERDUE, lambda k: Overdue(self._due_text, k)
         if self.escalation is not None:
-            yield self.escalation, EventKind.ESCALATION, lambda k: {"due": self._due_text}
+            yield self.escalation, EventKind.ESCALATION, lambda k: Escalation(self._due_text)
 
     def between(self, lo: datetime | None, hi: datetime) -> Iterator[Occurrence]:
         def inside(instant: datetime) -> bool:

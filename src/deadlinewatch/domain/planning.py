@@ -19,6 +19,15 @@ from typing import TypeVar
 from deadlinewatch.domain.acks import Ack, Snooze
 from deadlinewatch.domain.cron import CronSpec, parse_cron
 from deadlinewatch.domain.deadlines import Deadline, DeadlineVersion, compute_deadlines
+from deadlinewatch.domain.events import (
+    DeadlineChanged,
+    Digest,
+    EventData,
+    Overdue,
+    StatusChanged,
+    due_of,
+    kind_of,
+)
 from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
 from deadlinewatch.domain.model import (
     COMMITMENT_EVENTS,
@@ -36,7 +45,6 @@ from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
 from deadlinewatch.domain.quiet import release_instant
 from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
 from deadlinewatch.domain.watchlist import Watchlist
-from deadlinewatch.gcpause import gc_paused
 
 _T = TypeVar("_T")
 _EARLY = frozenset({EventKind.REMINDER, EventKind.WINDOW_OPEN})
@@ -72,8 +80,7 @@ class Planner:
     """Decides notifications for one situation. Calls to :meth:`plan` must move forward in time."""
 
     def __init__(self, situation: Situation) -> None:
-        with gc_paused():
-            self._build(situation)
+        self._build(situation)
 
     def _build(self, situation: Situation) -> None:
         watchlist = situation.watchlist
@@ -138,6 +145,12 @@ class Planner:
         timeline = self.timelines.get(commitment_id)
         return timeline.status_at(instant) if timeline else Status.NOT_STARTED
 
+    def acks_of(self, commitment_id: str) -> list[Ack]:
+        return list(self._acks.get(commitment_id, ()))
+
+    def snoozes_of(self, commitment_id: str) -> list[Snooze]:
+        return list(self._snoozes.get(commitment_id, ()))
+
     def still_relevant(self, notice: Notice, at: datetime) -> bool:
         """Release-time check of a decided notification (held by quiet hours, retried, or decided
         before a change was recorded): a scheduled occurrence is dropped (superseded) when its
@@ -150,9 +163,9 @@ class Planner:
             return False
         if notice.event not in SCHEDULED_EVENTS:
             return True
-        if self._suppressed(cid, notice.event, notice.fields, at):
+        if self._suppressed(cid, notice.event, notice.data, at):
             return False
-        due = notice.fields.get("due")
+        due = due_of(notice.data)
         if due is None:
             return True
         window = self.deadlines[cid].window_at(at)
@@ -172,25 +185,20 @@ class Planner:
             candidates.append(to_instant(cron.next_after(to_local(instant, zone)), zone))
         return min(candidates) if candidates else None
 
-    def fan_out(
-        self,
-        kind: EventKind,
-        subject: str,
-        occurred: datetime,
-        fields: Mapping[str, object],
-    ) -> list[Notice]:
+    def fan_out(self, subject: str, occurred: datetime, data: EventData) -> list[Notice]:
         """Notices for an event that is not scheduled (``evidence``, source-origin changes, and the
         operational events): commitment events go to the subscriptions matching the commitment
         ``subject``; operational ones only to subscriptions that list them in ``events``."""
+        kind = kind_of(data)
         notices: list[Notice] = []
         if kind in COMMITMENT_EVENTS:
             commitment = self.watchlist.commitments.get(subject)
             if commitment is not None:
-                self._fan_out(commitment, kind, occurred, occurred, fields, notices)
+                self._fan_out(commitment, kind, occurred, occurred, data, notices)
             return notices
         for subscription in self.watchlist.subscriptions:
             if subscription.events is not None and kind in subscription.events:
-                notices.append(self._notice(subscription, kind, subject, occurred, occurred, fields))
+                notices.append(self._notice(subscription, kind, subject, occurred, occurred, data))
         return notices
 
     # --- the decision ------------------------------------------------------------------------
@@ -199,8 +207,7 @@ class Planner:
         """Notifications firing in ``(lo, hi]``. ``catch_up`` (a start, or a return from downtime)
         sends them at ``hi`` and skips digests; ``lo`` None (a first start) also keeps status and
         deadline changes silent and records no superseded occurrences."""
-        with gc_paused():
-            return self._plan(lo, hi, catch_up or lo is None)
+        return self._plan(lo, hi, catch_up or lo is None)
 
     def _plan(self, lo: datetime | None, hi: datetime, catch_up: bool) -> Decisions:
         notices: list[Notice] = []
@@ -271,56 +278,61 @@ class Planner:
         cid = pair.commitment.id
         for occurrence in latest.values():
             fires = hi if catch_up else occurrence.fires_at
-            if self._suppressed(cid, occurrence.kind, occurrence.fields, fires):
+            if self._suppressed(cid, occurrence.kind, occurrence.data, fires):
                 continue
             notices.append(
                 self._notice(
-                    pair.subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.fields
+                    pair.subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data
                 )
             )
         if lo is not None:
             for occurrence in skipped:
                 superseded.append(
                     self._notice(
-                        pair.subscription, occurrence.kind, cid, occurrence.instant, hi, occurrence.fields
+                        pair.subscription, occurrence.kind, cid, occurrence.instant, hi, occurrence.data
                     )
                 )
 
-    def _suppressed(self, cid: str, kind: EventKind, fields: Mapping[str, object], fires: datetime) -> bool:
+    def _suppressed(self, cid: str, kind: EventKind, data: EventData, fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
             return True
         for snooze in self._snoozes.get(cid, ()):
             if snooze.at <= fires < snooze.until:
                 return True
-        if kind in _ACKABLE and not (kind is EventKind.OVERDUE and fields.get("repeat") == 0):
+        if kind in _ACKABLE and not (isinstance(data, Overdue) and data.repeat == 0):
             timeline = self.timelines[cid]
             for ack in self._acks.get(cid, ()):
-                if ack.at <= fires and not timeline.changed_between(ack.at, fires):
+                if ack.holds_at(fires) and not timeline.changed_between(ack.at, fires):
                     return True
         return False
 
     def _plan_changes(self, lo: datetime, hi: datetime, catch_up: bool, notices: list[Notice]) -> None:
         commitments = self.watchlist.commitments
         for noticed, cid, _, change in _between(self._status_events, lo, hi):
-            fields: dict[str, object] = {"previous": change.previous.value, "status": change.status.value}
+            recorded = change.change
+            data = StatusChanged(
+                previous=change.previous.value,
+                status=change.status.value,
+                at=format_utc(change.at),
+                note=recorded.note,
+                url=recorded.url,
+                verified=recorded.verified,
+                origin=recorded.origin,
+                actor=recorded.actor,
+            )
             self._fan_out(
                 commitments[cid],
                 EventKind.STATUS_CHANGED,
                 change.at,
                 hi if catch_up else noticed,
-                fields,
+                data,
                 notices,
             )
         for known, cid, _, version in _between(self._deadline_events, lo, hi):
             before = format_utc(version.previous_due) if version.previous_due else None
-            fields2: dict[str, object] = {"before": before, "after": format_utc(version.window.due)}
+            moved = DeadlineChanged(before=before, after=format_utc(version.window.due))
             self._fan_out(
-                commitments[cid],
-                EventKind.DEADLINE_CHANGED,
-                known,
-                hi if catch_up else known,
-                fields2,
-                notices,
+                commitments[cid], EventKind.DEADLINE_CHANGED, known, hi if catch_up else known, moved, notices
             )
 
     def _fan_out(
@@ -329,7 +341,7 @@ class Planner:
         kind: EventKind,
         occurred: datetime,
         fires: datetime,
-        fields: Mapping[str, object],
+        data: EventData,
         notices: list[Notice],
     ) -> None:
         for subscription in self.watchlist.subscriptions:
@@ -339,7 +351,7 @@ class Planner:
                 continue
             if any(s.at <= fires < s.until for s in self._snoozes.get(commitment.id, ())):
                 continue
-            notices.append(self._notice(subscription, kind, commitment.id, occurred, fires, dict(fields)))
+            notices.append(self._notice(subscription, kind, commitment.id, occurred, fires, data))
 
     def _plan_digests(self, lo: datetime, hi: datetime, notices: list[Notice]) -> None:
         for subscription, cron in self._digests:
@@ -355,8 +367,10 @@ class Planner:
                     continue
                 overdue, closing = self.digest_lists(subscription, instant)
                 if overdue or closing:
-                    fields = {"overdue": overdue, "closing": closing}
-                    notices.append(self._notice(subscription, EventKind.DIGEST, "", instant, instant, fields))
+                    digest_data = Digest(tuple(overdue), tuple(closing))
+                    notices.append(
+                        self._notice(subscription, EventKind.DIGEST, "", instant, instant, digest_data)
+                    )
 
     def digest_lists(self, subscription: Subscription, instant: datetime) -> tuple[list[str], list[str]]:
         """Ids of the subscription's commitments (announced by ``instant``) overdue then, and of
@@ -392,10 +406,10 @@ class Planner:
         subject: str,
         occurred: datetime,
         fires: datetime,
-        fields: Mapping[str, object],
+        data: EventData,
     ) -> Notice:
         send_at = release_instant(subscription.quiet_hours, fires)
-        return Notice(subscription.name, subscription.notify, kind, subject, occurred, send_at, dict(fields))
+        return Notice(subscription.name, subscription.notify, kind, subject, occurred, send_at, data)
 
 
 def subscription_events(subscription: Subscription) -> frozenset[EventKind]:

@@ -1,16 +1,14 @@
 """A ledger row → the :class:`Outgoing` a channel sends (pure; ``now`` is an argument).
 
-The row's payload was fixed at decision time (:mod:`deadlinewatch.services.context`); only the
-"how far from the deadline" words are computed at send time. Every value is read defensively: a
-payload of the wrong shape gives empty parts, never an exception, except where the row itself is
-unusable (the dispatcher then marks it failed).
+The row's event and brief were fixed at decision time (:mod:`deadlinewatch.services.context`) and
+read back as their types (:mod:`deadlinewatch.storage.payloads`); only the "how far from the
+deadline" words are computed at send time. A row whose payload does not read back raises
+:class:`~deadlinewatch.storage.payloads.PayloadError` (the dispatcher marks it failed, saying why).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from deadlinewatch.delivery.base import (
     CommitmentView,
@@ -20,26 +18,16 @@ from deadlinewatch.delivery.base import (
     OperationalView,
     Outgoing,
 )
+from deadlinewatch.domain.briefs import CommitmentBrief, DigestBrief, OperationalBrief
+from deadlinewatch.domain.events import ChannelFailing, ConfigError, SourceFailing, SourceRecovered
 from deadlinewatch.domain.localtime import parse_utc
-from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind
+from deadlinewatch.domain.model import OPERATIONAL_EVENTS
 from deadlinewatch.domain.wording import relative_to_now
 from deadlinewatch.storage import NotificationRecord
 
 
-def _text(value: object, default: str = "") -> str:
-    return default if value is None else str(value)
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _items(value: object) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _instant(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
+def _instant(value: str | None) -> datetime | None:
+    if not value:
         return None
     try:
         return parse_utc(value)
@@ -47,69 +35,64 @@ def _instant(value: object) -> datetime | None:
         return None
 
 
-def commitment_view(raw: Mapping[str, Any], now: datetime) -> CommitmentView:
-    due = _instant(raw.get("due"))
-    overdue_from = _instant(raw.get("overdue_from")) or due
+def commitment_view(brief: CommitmentBrief, now: datetime) -> CommitmentView:
+    due = _instant(brief.due)
+    overdue_from = _instant(brief.overdue_from) or due
     relative = relative_to_now(due, now, overdue_from) if due is not None and overdue_from else None
-    links = tuple(
-        Link(url=_text(link.get("url")), label=_text(link.get("label")))
-        for link in (_mapping(item) for item in _items(raw.get("links")))
-        if link.get("url")
-    )
-    agreement = raw.get("agreement_title")
     return CommitmentView(
-        id=_text(raw.get("id")),
-        title=_text(raw.get("title"), _text(raw.get("id"))),
-        status=_text(raw.get("status"), "unknown"),
-        deadline_words=_text(raw.get("deadline_words")),
+        id=brief.id,
+        title=brief.title or brief.id,
+        status=brief.status or "unknown",
+        deadline_words=brief.deadline_words,
         relative_words=relative,
-        agreement_title=_text(agreement) if agreement is not None else None,
-        parties=tuple(_text(p) for p in _items(raw.get("parties"))),
-        links=links,
+        agreement_title=brief.agreement_title,
+        parties=brief.parties,
+        links=tuple(Link(url=link.url, label=link.label) for link in brief.links if link.url),
     )
 
 
-def digest_view(raw: Mapping[str, Any]) -> DigestView:
-    def entries(key: str) -> tuple[DigestEntry, ...]:
-        return tuple(
-            DigestEntry(
-                id=_text(entry.get("id")),
-                title=_text(entry.get("title"), _text(entry.get("id"))),
-                deadline_words=_text(entry.get("deadline_words")),
-            )
-            for entry in (_mapping(item) for item in _items(raw.get(key)))
-        )
-
-    horizon = raw.get("horizon_words")
+def digest_view(brief: DigestBrief) -> DigestView:
     return DigestView(
-        overdue=entries("overdue"),
-        closing=entries("closing"),
-        horizon_words=_text(horizon) if horizon is not None else None,
+        overdue=tuple(DigestEntry(e.id, e.title or e.id, e.deadline_words) for e in brief.overdue),
+        closing=tuple(DigestEntry(e.id, e.title or e.id, e.deadline_words) for e in brief.closing),
+        horizon_words=brief.horizon_words,
     )
+
+
+def _operational_detail(record: NotificationRecord) -> str:
+    data = record.data
+    match data:
+        case ConfigError(errors=errors, message=message):
+            return "\n".join(errors) or message
+        case SourceFailing(reason=reason):
+            return reason
+        case SourceRecovered(reason=reason):
+            return f"recovered; last error: {reason}" if reason else "recovered"
+        case ChannelFailing(error=error):
+            return error
+    return ""
 
 
 def outgoing_for(
     record: NotificationRecord, now: datetime, *, thread_ts: str | None = None, actions: bool = False
 ) -> Outgoing:
     """The message for ``record`` as of ``now`` (``thread_ts``: the Slack thread to reply in)."""
-    context = record.context
-    fields = _mapping(record.payload.get("fields"))
-    commitment = context.get("commitment")
-    digest = context.get("digest")
-    operational = context.get("operational")
-    operational_view = None
-    if isinstance(operational, Mapping):
-        operational_view = OperationalView(
-            subject=_text(operational.get("subject"), record.subject), detail=_text(operational.get("detail"))
-        )
+    data = record.data
+    brief = record.brief
+    operational = None
+    if isinstance(brief, OperationalBrief):
+        operational = OperationalView(subject=brief.subject or record.subject, detail=brief.detail)
     elif record.event in OPERATIONAL_EVENTS:
-        detail = fields.get("error") or fields.get("detail") or ""
-        operational_view = OperationalView(subject=record.subject, detail=_text(detail))
-    digest_value = None
-    if isinstance(digest, Mapping):
-        digest_value = digest_view(digest)
-    elif record.event is EventKind.DIGEST:
-        digest_value = DigestView()
+        subject = record.subject
+        if isinstance(data, ConfigError):
+            subject = f"config {data.file}" if data.file else "config"
+        detail = _operational_detail(record)
+        operational = OperationalView(subject=subject or record.event.value, detail=detail)
+    digest = None
+    if isinstance(brief, DigestBrief):
+        digest = digest_view(brief)
+    elif record.event.value == "digest":
+        digest = DigestView()
     return Outgoing(
         key=record.key,
         event=record.event,
@@ -117,10 +100,10 @@ def outgoing_for(
         channel=record.channel,
         occurred=record.occurred,
         send_at=record.send_at,
-        fields=dict(fields),
-        commitment=commitment_view(commitment, now) if isinstance(commitment, Mapping) else None,
-        digest=digest_value,
-        operational=operational_view,
+        data=data,
+        commitment=commitment_view(brief, now) if isinstance(brief, CommitmentBrief) else None,
+        digest=digest,
+        operational=operational,
         thread_ts=thread_ts,
         actions=actions,
     )

@@ -9,16 +9,17 @@ re-deciding a range is harmless because ledger keys are unique.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
+from deadlinewatch.domain.briefs import Brief
+from deadlinewatch.domain.events import DeadlineChanged, EventData
 from deadlinewatch.domain.localtime import format_utc, parse_utc
 from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind, Status
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Decisions, Planner
 from deadlinewatch.domain.watchlist import Watchlist
-from deadlinewatch.services.context import notice_context
+from deadlinewatch.services.context import notice_brief
 from deadlinewatch.services.situation import (
     SEEN_HISTORY_KEY,
     Freshness,
@@ -89,8 +90,7 @@ class PlanningService:
                 continue
             if previous[1] == due:
                 continue
-            fields = {"before": previous[1], "after": due}
-            notices.extend(planner.fan_out(EventKind.DEADLINE_CHANGED, cid, now, fields))
+            notices.extend(planner.fan_out(cid, now, DeadlineChanged(before=previous[1], after=due)))
         self._record(planner, Decisions(tuple(notices)))
         return len(notices)
 
@@ -172,21 +172,23 @@ class PlanningService:
         self._expected = planner.next_after(now)
         return self._expected
 
-    def emit(
-        self, kind: EventKind, subject: str, occurred: datetime, fields: Mapping[str, Any], detail: str | None
-    ) -> int:
+    def emit(self, subject: str, occurred: datetime, data: EventData, detail: str | None) -> int:
         """Record an unscheduled event (evidence, source and channel health, config errors) for the
         subscriptions that receive it; returns how many notices it made."""
         planner = self.planner()
-        notices = planner.fan_out(kind, subject, occurred, fields)
+        notices = planner.fan_out(subject, occurred, data)
         self._record(planner, Decisions(tuple(notices)), detail)
         return len(notices)
 
     def view(self) -> Planner:
         """The last planner built, for questions asked on the event loop (the dispatcher's release
         check, source polls, the web app): a rebuild may be under way in the planning thread, and
-        building one there would stall every delivery."""
-        return self._planner or self._last_planner or self.planner()
+        building one there would stall every delivery. Raises ``RuntimeError`` before the first
+        planner is built (the service builds it on its planning worker before anything reads)."""
+        current = self._planner or self._last_planner
+        if current is None:
+            raise RuntimeError("no planner built yet")
+        return current
 
     def status_at(self, commitment_id: str, at: datetime) -> Status:
         return self.view().status_at(commitment_id, at)
@@ -207,20 +209,20 @@ class PlanningService:
     def _record(self, planner: Planner, decisions: Decisions, detail: str | None = None) -> None:
         """Write the decisions in chunks, oldest first, calling ``on_recorded`` after each so the
         dispatcher starts on the first rows of a burst while the rest are written."""
-        contexts: dict[tuple[str, datetime], dict[str, Any]] = {}
+        briefs: dict[tuple[str, datetime], Brief | None] = {}
 
-        def context(notice: Notice) -> dict[str, Any]:
+        def brief(notice: Notice) -> Brief | None:
             if notice.event is EventKind.DIGEST or notice.event in OPERATIONAL_EVENTS:
-                return notice_context(planner, notice, detail)
+                return notice_brief(planner, notice, detail)
             cache_key = (notice.subject, notice.send_at)
-            if cache_key not in contexts:
-                contexts[cache_key] = notice_context(planner, notice, detail)
-            return contexts[cache_key]
+            if cache_key not in briefs:
+                briefs[cache_key] = notice_brief(planner, notice, detail)
+            return briefs[cache_key]
 
         for start in range(0, len(decisions.notices), _CHUNK):
             rows: list[NewNotification] = []
             for notice in decisions.notices[start : start + _CHUNK]:
-                rows.extend(new_notifications(notice, context(notice)))
+                rows.extend(new_notifications(notice, brief(notice)))
             self.decided += self.store.insert_notifications(rows)
             self.on_recorded()
         superseded: list[NewNotification] = []

@@ -27,15 +27,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 from deadlinewatch.config.schema import FeedSource, FileSource, HttpJsonSource, SourceConfig
+from deadlinewatch.domain.events import EventData, Evidence, SourceFailing, SourceRecovered
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind, Status
 from deadlinewatch.sources.base import Findings, ProposedChange, SourceError, approximate_seconds, shorten
@@ -48,13 +50,15 @@ from deadlinewatch.storage.records import SourceState
 
 __all__ = ["FAILING_AFTER", "Emit", "PollOutcome", "PollReport", "SourcePoller", "jitter_for"]
 
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 FAILING_AFTER = 3
 BASELINE_KEY = "deadlinewatch:baseline"  # marked seen by a feed's first poll (no NUL: PostgreSQL text)
 MAX_LAST_ERROR = 2_000
 
-Emit = Callable[[EventKind, str, datetime, dict[str, object], str | None], None]
+# (subject, occurred, event, detail); called on the database worker (see ``run_db``).
+Emit = Callable[[str, datetime, EventData, str | None], None]
 
 
 class PollOutcome(StrEnum):
@@ -109,9 +113,13 @@ class SourcePoller:
         on_status_change: Callable[[], None],
         max_bytes: int = DEFAULT_MAX_BYTES,
         file_root: Path | None = None,
+        run_db: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     ) -> None:
         """``commitment_ids()`` gives the watchlist's ids (read at each poll, so reloads count);
-        ``file_root`` resolves relative ``file`` source paths (default: the working directory)."""
+        ``file_root`` resolves relative ``file`` source paths (default: the working directory).
+        Every database step (and ``emit``/``on_status_change``, which it calls) runs through
+        ``run_db``, never on the event loop: the service passes its planning worker; the default
+        is a fresh worker thread per step."""
         self._store = store
         self._client = client
         self._clock = clock
@@ -122,6 +130,11 @@ class SourcePoller:
         self._max_bytes = max_bytes
         self._file_root = file_root
         self._locks: dict[str, asyncio.Lock] = {}
+        self._run_db = run_db or _to_thread
+
+    async def _db(self, step: Callable[[], _T]) -> _T:
+        result: _T = await self._run_db(step)
+        return result
 
     async def poll(self, source: SourceConfig) -> PollReport:
         """Poll ``source`` once and record what it says. Never raises (except cancellation)."""
@@ -136,13 +149,14 @@ class SourcePoller:
 
     async def _poll(self, source: SourceConfig) -> PollReport:
         now = self._clock()
-        state = self._store.source_state(source.id) or SourceState(source.id)
+        state = await self._db(lambda: self._store.source_state(source.id)) or SourceState(source.id)
         validators = Validators(state.etag, state.last_modified)
         try:
             result = await self._read(source, validators, now)
         except SourceError as exc:
-            return self._failed(source, state, validators, exc.reason, now)
-        applied, evidence = self._apply(source, result.findings, now)
+            reason = exc.reason
+            return await self._db(lambda: self._failed(source, state, validators, reason, now))
+        applied, evidence = await self._db(lambda: self._apply(source, result.findings, now))
         report = PollReport(
             source.id,
             result.outcome,
@@ -152,29 +166,35 @@ class SourcePoller:
             baseline=result.baseline,
             problems=result.findings.problems,
         )
-        if result.findings.failure is not None:
-            failed = self._failed(source, state, validators, result.findings.failure, now)
+        failure = result.findings.failure
+        if failure is not None:
+            failed = await self._db(lambda: self._failed(source, state, validators, failure, now))
             return replace(report, outcome=PollOutcome.FAILED, reason=failed.reason, events=failed.events)
         for problem in result.findings.problems:
             log.warning("source %s: %s", source.id, problem)
         last_error = state.last_error if result.keep_last_error else _joined(result.findings.problems)
         events: tuple[EventKind, ...] = ()
         if state.failing:
-            detail = f"recovered after {state.consecutive_failures} failed polls; last: {state.last_error}"
-            self._emit(EventKind.SOURCE_RECOVERED, source.id, now, {"reason": state.last_error}, detail)
             events = (EventKind.SOURCE_RECOVERED,)
             log.info("source %s recovered", source.id)
-        self._store.save_source_state(
-            SourceState(
-                source.id,
-                etag=result.validators.etag,
-                last_modified=result.validators.last_modified,
-                consecutive_failures=0,
-                failing=False,
-                last_error=last_error,
-                updated_at=now,
-            )
+        saved = SourceState(
+            source.id,
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+            consecutive_failures=0,
+            failing=False,
+            last_error=last_error,
+            updated_at=now,
         )
+
+        def record() -> None:
+            if state.failing:
+                failures, last = state.consecutive_failures, state.last_error
+                detail = f"recovered after {failures} failed polls; last: {last}"
+                self._emit(source.id, now, SourceRecovered(state.last_error), detail)
+            self._store.save_source_state(saved)
+
+        await self._db(record)
         return replace(report, events=events)
 
     # --- reading -------------------------------------------------------------------------------
@@ -200,7 +220,8 @@ class SourcePoller:
             return _Result(PollOutcome.NOT_MODIFIED, fetched.validators)
         if isinstance(source, FeedSource):
             items = await asyncio.to_thread(parse_feed, fetched.body, fetched.content_type)
-            fresh = self._store.mark_items_seen(source.id, [*(i.key for i in items), BASELINE_KEY], now)
+            keys = [*(i.key for i in items), BASELINE_KEY]
+            fresh = await self._db(lambda: self._store.mark_items_seen(source.id, keys, now))
             if BASELINE_KEY in fresh:
                 return _Result(PollOutcome.UPDATED, fetched.validators, baseline=True)
             new = [item for item in items if item.key in fresh]
@@ -222,7 +243,8 @@ class SourcePoller:
         if digest == validators.etag:
             return _Result(PollOutcome.NOT_MODIFIED, Validators(digest, stat), keep_last_error=True)
         rows, problems = parse_rows(path, data, self._commitment_ids())
-        fresh = self._store.mark_items_seen(source.id, [row.key for row in rows], now)
+        row_keys = [row.key for row in rows]
+        fresh = await self._db(lambda: self._store.mark_items_seen(source.id, row_keys, now))
         changes = [row for row in rows if row.key in fresh]
         findings = Findings(
             changes=tuple(ProposedChange(row.commitment_id, row.change(source.id, now)) for row in changes),
@@ -237,15 +259,15 @@ class SourcePoller:
         for item in findings.evidence:
             offset = per_commitment.get(item.commitment_id, 0)
             per_commitment[item.commitment_id] = offset + 1
-            fields: dict[str, object] = {
-                "source": source.id,
-                "title": item.title,
-                "link": item.link,
-                "published": format_utc(item.published) if item.published else None,
-                "matched": item.matched,
-            }
+            data = Evidence(
+                source=source.id,
+                title=item.title,
+                link=item.link,
+                published=format_utc(item.published) if item.published else None,
+                matched=item.matched,
+            )
             occurred = now + timedelta(microseconds=offset)
-            self._emit(EventKind.EVIDENCE, item.commitment_id, occurred, fields, None)
+            self._emit(item.commitment_id, occurred, data, None)
         current: dict[str, Status] = {}
         applied = 0
         for proposed in findings.changes:
@@ -268,7 +290,7 @@ class SourcePoller:
         log.warning("source %s failed (%d in a row): %s", source.id, failures, reason)
         events: tuple[EventKind, ...] = ()
         if failing and not state.failing:
-            self._emit(EventKind.SOURCE_FAILING, source.id, now, {"reason": reason}, reason)
+            self._emit(source.id, now, SourceFailing(reason), reason)
             events = (EventKind.SOURCE_FAILING,)
         self._store.save_source_state(
             SourceState(
@@ -288,3 +310,7 @@ def _joined(problems: tuple[str, ...]) -> str | None:
     if not problems:
         return None
     return shorten("; ".join(problems), MAX_LAST_ERROR)
+
+
+async def _to_thread(step: Callable[[], _T]) -> _T:
+    return await asyncio.to_thread(step)

@@ -13,11 +13,22 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from deadlinewatch.domain.events import (
+    DeadlineChanged,
+    Digest,
+    Escalation,
+    Overdue,
+    Reminder,
+    Review,
+    StatusChanged,
+    WindowOpen,
+    replay_fields,
+)
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Planner, Situation
-from deadlinewatch.services.context import commitment_context
+from deadlinewatch.services.context import commitment_brief
 from deadlinewatch.storage import Store, new_notifications
 
 
@@ -77,7 +88,7 @@ def notice_json(notice: Notice) -> dict[str, Any]:
         line["source"] = notice.subject
     elif notice.event is not EventKind.DIGEST and notice.subject:
         line["commitment"] = notice.subject
-    line.update(notice.fields)
+    line.update(replay_fields(notice.data))
     return line
 
 
@@ -88,25 +99,32 @@ def format_jsonl(notice: Notice) -> str:
 def format_text(planner: Planner, notice: Notice) -> str:
     """One timeline line a person reads: when, what, about which commitment, to whom."""
     when = notice.send_at.strftime("%Y-%m-%d %H:%M") + "Z"
-    fields = notice.fields
     who = f"{notice.subscription} [{', '.join(notice.channels)}]"
-    if notice.event is EventKind.DIGEST:
-        overdue = ", ".join(fields.get("overdue", [])) or "none"
-        closing = ", ".join(fields.get("closing", [])) or "none"
+    data = notice.data
+    if isinstance(data, Digest):
+        overdue = ", ".join(data.overdue) or "none"
+        closing = ", ".join(data.closing) or "none"
         return f"{when}  {'digest':<16}  overdue: {overdue}; closing: {closing}  -> {who}"
     title = notice.subject
     words = ""
     if notice.subject in planner.watchlist.commitments:
-        context = commitment_context(planner, notice.subject, notice.send_at)
-        title, words = context["title"], context["deadline_words"]
-    detail = {
-        EventKind.REMINDER: f"{fields.get('before')} left, due {words}",
-        EventKind.WINDOW_OPEN: f"window opens, due {words}",
-        EventKind.OVERDUE: f"overdue, was due {words}"
-        + (f" (repeat {fields.get('repeat')})" if fields.get("repeat") else ""),
-        EventKind.ESCALATION: f"escalation, was due {words}",
-        EventKind.REVIEW: f"review #{fields.get('n')}",
-        EventKind.STATUS_CHANGED: f"status {fields.get('previous')} -> {fields.get('status')}",
-        EventKind.DEADLINE_CHANGED: f"due {fields.get('before') or 'unknown'} -> {fields.get('after')}",
-    }.get(notice.event, "")
+        brief = commitment_brief(planner, notice.subject, notice.send_at)
+        title, words = brief.title, brief.deadline_words
+    match data:
+        case Reminder(before=before):
+            detail = f"{before} left, due {words}"
+        case WindowOpen():
+            detail = f"window opens, due {words}"
+        case Overdue(repeat=repeat):
+            detail = f"overdue, was due {words}" + (f" (repeat {repeat})" if repeat else "")
+        case Escalation():
+            detail = f"escalation, was due {words}"
+        case Review(n=n):
+            detail = f"review #{n}"
+        case StatusChanged(previous=previous, status=status):
+            detail = f"status {previous} -> {status}"
+        case DeadlineChanged(before=before, after=after):
+            detail = f"due {before or 'unknown'} -> {after}"
+        case _:
+            detail = ""
     return f"{when}  {notice.event.value:<16}  {title}: {detail}  -> {who}"

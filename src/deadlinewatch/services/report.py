@@ -9,7 +9,7 @@ from typing import Any
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.domain.wording import describe_deadline, relative_to_now
-from deadlinewatch.services.context import commitment_context
+from deadlinewatch.services.context import commitment_brief
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def commitment_states(planner: Planner, now: datetime) -> list[CommitmentState]:
             overdue = not status.is_terminal and overdue_from <= now
             relative = None if status.is_terminal else relative_to_now(window.due, now, overdue_from)
         words = (
-            commitment_context(planner, commitment.id, now)["deadline_words"]
+            commitment_brief(planner, commitment.id, now).deadline_words
             if window is None
             else describe_deadline(window)
         )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from deadlinewatch.domain.acks import Ack, Snooze
+from deadlinewatch.domain.acks import Ack, Lift, Snooze, lift_acks, lift_snoozes
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import Commitment, StatusChange
 from deadlinewatch.domain.planning import Situation
@@ -79,10 +79,18 @@ def situation_from_store(
             fresh = freshness.seen_id is not None and record.id > freshness.seen_id
             change = dataclasses.replace(change, recorded_at=freshness.at if fresh else None)
         changes.setdefault(record.commitment_id, []).append(change)
-    acks: Iterable[Ack] = [
-        Ack(a.commitment_id, a.at, a.note) for a in store.acks() if a.commitment_id in known
-    ]
-    snoozes: Iterable[Snooze] = [
-        Snooze(s.commitment_id, s.at, s.until, s.note) for s in store.snoozes() if s.commitment_id in known
-    ]
+    ack_rows = [a for a in store.acks() if a.commitment_id in known]
+    acks: Iterable[Ack] = lift_acks(
+        [(a.id, Ack(a.commitment_id, a.at, a.note, a.actor)) for a in ack_rows if not a.lifted],
+        [Lift(a.commitment_id, a.at, a.id) for a in ack_rows if a.lifted],
+    )
+    snooze_rows = [s for s in store.snoozes() if s.commitment_id in known]
+    snoozes: Iterable[Snooze] = lift_snoozes(
+        [
+            (s.id, Snooze(s.commitment_id, s.at, s.until, s.note, s.actor))
+            for s in snooze_rows
+            if not s.lifted
+        ],
+        [Lift(s.commitment_id, s.at, s.id) for s in snooze_rows if s.lifted],
+    )
     return Situation(watchlist, changes, tuple(acks), tuple(snoozes)), highest

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from deadlinewatch.domain.briefs import Brief
+from deadlinewatch.domain.events import EventData
 from deadlinewatch.domain.localtime import format_utc, parse_utc
 from deadlinewatch.domain.model import EventKind, Status, StatusChange
 from deadlinewatch.domain.notifications import Notice
+from deadlinewatch.storage.payloads import dump_brief, dump_event, load_brief, load_event
 from deadlinewatch.storage.tables import NotificationState
 
 __all__ = [
@@ -72,12 +75,12 @@ class NewNotification:
         cls,
         notice: Notice,
         channel: str,
-        context: Mapping[str, Any] | None = None,
+        brief: Brief | None = None,
         *,
         state: NotificationState = NotificationState.PENDING,
         reason: str | None = None,
     ) -> NewNotification:
-        """The row for ``notice`` on ``channel``; ``context`` is extra JSON-ready render context."""
+        """The row for ``notice`` on ``channel``; ``brief`` is what its message says of the subject."""
         payload = {
             "subscription": notice.subscription,
             "channels": list(notice.channels),
@@ -85,8 +88,8 @@ class NewNotification:
             "subject": notice.subject,
             "occurred": format_utc(notice.occurred),
             "send_at": format_utc(notice.send_at),
-            "fields": dict(notice.fields),
-            "context": dict(context or {}),
+            "data": dump_event(notice.data),
+            "brief": dump_brief(brief),
         }
         return cls(
             key=notice.key(channel),
@@ -104,14 +107,14 @@ class NewNotification:
 
 def new_notifications(
     notice: Notice,
-    context: Mapping[str, Any] | None = None,
+    brief: Brief | None = None,
     *,
     state: NotificationState = NotificationState.PENDING,
     reason: str | None = None,
 ) -> list[NewNotification]:
     """One row per channel of ``notice`` (its fan-out)."""
     return [
-        NewNotification.from_notice(notice, channel, context, state=state, reason=reason)
+        NewNotification.from_notice(notice, channel, brief, state=state, reason=reason)
         for channel in notice.channels
     ]
 
@@ -140,9 +143,15 @@ class NotificationRecord:
     updated_at: datetime
 
     @property
-    def context(self) -> Mapping[str, Any]:
-        value = self.payload.get("context", {})
-        return value if isinstance(value, Mapping) else {}
+    def data(self) -> EventData:
+        """The typed event (raises :class:`PayloadError` when the stored JSON does not read back)."""
+        raw = self.payload.get("data")
+        return load_event(self.event, raw if raw is not None else self.payload.get("fields"))
+
+    @property
+    def brief(self) -> Brief | None:
+        raw = self.payload.get("brief")
+        return load_brief(raw if raw is not None else self.payload.get("context"))
 
     def notice(self) -> Notice:
         """The :class:`Notice` this row was made from (``channels`` as recorded in the payload)."""
@@ -155,7 +164,7 @@ class NotificationRecord:
             subject=self.subject,
             occurred=self.occurred,
             send_at=parse_utc(send_at) if isinstance(send_at, str) else self.send_at,
-            fields=dict(self.payload.get("fields") or {}),
+            data=self.data,
         )
 
 
@@ -170,6 +179,7 @@ class StatusChangeRecord:
     origin: str
     verified: bool
     recorded_at: datetime
+    actor: str | None = None
 
     @property
     def change(self) -> StatusChange:
@@ -180,6 +190,7 @@ class StatusChangeRecord:
             url=self.url,
             origin=self.origin,
             verified=self.verified,
+            actor=self.actor,
             recorded_at=self.recorded_at,
         )
 
@@ -190,6 +201,8 @@ class AckRecord:
     commitment_id: str
     at: datetime
     note: str | None
+    actor: str | None = None
+    lifted: bool = False  # the acknowledgement was withdrawn at ``at``
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,8 @@ class SnoozeRecord:
     at: datetime
     until: datetime
     note: str | None
+    actor: str | None = None
+    lifted: bool = False  # every snooze running at ``at`` ends there
 
 
 @dataclass(frozen=True)

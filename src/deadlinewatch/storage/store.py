@@ -58,6 +58,7 @@ def _status_record(row: Row[Any]) -> StatusChangeRecord:
         origin=m["origin"],
         verified=bool(m["verified"]),
         recorded_at=m["recorded_at"],
+        actor=m["actor"],
     )
 
 
@@ -115,6 +116,7 @@ class Store(OutboxRepository):
                 "origin": change.origin,
                 "verified": change.verified,
                 "recorded_at": recorded_at,
+                "actor": change.actor,
             }
         )
         with self._write() as connection:
@@ -131,48 +133,66 @@ class Store(OutboxRepository):
         with self._read() as connection:
             return [_status_record(row) for row in connection.execute(query)]
 
-    def add_ack(self, commitment_id: str, at: datetime, note: str | None = None) -> AckRecord:
-        fields = AckFields.model_validate({"commitment_id": commitment_id, "at": at, "note": note})
+    def add_ack(
+        self,
+        commitment_id: str,
+        at: datetime,
+        note: str | None = None,
+        *,
+        actor: str | None = None,
+        lifted: bool = False,
+    ) -> AckRecord:
+        """An acknowledgement from ``at`` on; ``lifted`` records its withdrawal at ``at`` instead."""
+        fields = AckFields.model_validate(
+            {"commitment_id": commitment_id, "at": at, "note": note, "actor": actor, "lifted": lifted}
+        )
         with self._write() as connection:
             row = connection.execute(insert(_ack).values(**fields.model_dump()).returning(*_ack.c)).one()
-        return AckRecord(id=row.id, commitment_id=row.commitment_id, at=row.at, note=row.note)
+        return _ack_record(row)
 
     def acks(self, commitment_id: str | None = None) -> list[AckRecord]:
         query = select(_ack).order_by(_ack.c.at, _ack.c.id)
         if commitment_id is not None:
             query = query.where(_ack.c.commitment_id == commitment_id)
         with self._read() as connection:
-            return [
-                AckRecord(id=r.id, commitment_id=r.commitment_id, at=r.at, note=r.note)
-                for r in connection.execute(query)
-            ]
+            return [_ack_record(r) for r in connection.execute(query)]
 
     def add_snooze(
-        self, commitment_id: str, at: datetime, until: datetime, note: str | None = None
+        self,
+        commitment_id: str,
+        at: datetime,
+        until: datetime,
+        note: str | None = None,
+        *,
+        actor: str | None = None,
+        lifted: bool = False,
     ) -> SnoozeRecord:
-        """A snooze from ``at`` to ``until`` (which must be later: a snooze has an end)."""
+        """A snooze from ``at`` to ``until`` (which must be later: a snooze has an end);
+        ``lifted`` records instead that every snooze running at ``at`` ends there."""
         fields = SnoozeFields.model_validate(
-            {"commitment_id": commitment_id, "at": at, "until": until, "note": note}
+            {
+                "commitment_id": commitment_id,
+                "at": at,
+                "until": until,
+                "note": note,
+                "actor": actor,
+                "lifted": lifted,
+            }
         )
-        if fields.until <= fields.at:
+        if fields.until < fields.at or (fields.until == fields.at and not lifted):
             raise ValueError("a snooze must end after it starts")
         with self._write() as connection:
             row = connection.execute(
                 insert(_snooze).values(**fields.model_dump()).returning(*_snooze.c)
             ).one()
-        return SnoozeRecord(
-            id=row.id, commitment_id=row.commitment_id, at=row.at, until=row.until, note=row.note
-        )
+        return _snooze_record(row)
 
     def snoozes(self, commitment_id: str | None = None) -> list[SnoozeRecord]:
         query = select(_snooze).order_by(_snooze.c.at, _snooze.c.id)
         if commitment_id is not None:
             query = query.where(_snooze.c.commitment_id == commitment_id)
         with self._read() as connection:
-            return [
-                SnoozeRecord(id=r.id, commitment_id=r.commitment_id, at=r.at, until=r.until, note=r.note)
-                for r in connection.execute(query)
-            ]
+            return [_snooze_record(r) for r in connection.execute(query)]
 
     # --- engine state --------------------------------------------------------------------------
 
@@ -266,3 +286,26 @@ class Store(OutboxRepository):
                 params = [{"source_id": source_id, "item_key": key} for key in chunk]
                 fresh.update(connection.execute(stmt, params).scalars())
         return fresh
+
+
+def _ack_record(row: Any) -> AckRecord:
+    return AckRecord(
+        id=row.id,
+        commitment_id=row.commitment_id,
+        at=row.at,
+        note=row.note,
+        actor=row.actor,
+        lifted=bool(row.lifted),
+    )
+
+
+def _snooze_record(row: Any) -> SnoozeRecord:
+    return SnoozeRecord(
+        id=row.id,
+        commitment_id=row.commitment_id,
+        at=row.at,
+        until=row.until,
+        note=row.note,
+        actor=row.actor,
+        lifted=bool(row.lifted),
+    )

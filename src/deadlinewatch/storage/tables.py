@@ -92,6 +92,7 @@ class StatusChangeFields(SQLModel):
     origin: str = "manual"
     verified: bool = False
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str | None = None
 
     @field_validator("at", "recorded_at")
     @classmethod
@@ -111,6 +112,8 @@ class AckFields(SQLModel):
     commitment_id: str = Field(min_length=1)
     at: datetime = Field(sa_type=UTCDateTime)
     note: str | None = None
+    actor: str | None = None
+    lifted: bool = False
 
     @field_validator("at")
     @classmethod
@@ -131,6 +134,8 @@ class SnoozeFields(SQLModel):
     at: datetime = Field(sa_type=UTCDateTime)
     until: datetime = Field(sa_type=UTCDateTime)
     note: str | None = None
+    actor: str | None = None
+    lifted: bool = False
 
     @field_validator("at", "until")
     @classmethod

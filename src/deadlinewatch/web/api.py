@@ -2,29 +2,33 @@
 
 The write API is off unless ``DEADLINEWATCH_API_TOKEN`` is set (403 saying so); requests carry
 ``Authorization: Bearer <token>`` (401 otherwise). Authentication comes before anything else, so
-an unauthenticated caller learns nothing about ids or bodies. Writes answer 201 with what was
-recorded and call ``runtime.changed()``.
+an unauthenticated caller learns nothing about ids or bodies. Writes go through
+:mod:`deadlinewatch.actions` (the same rules as the CLI and Slack) via ``runtime.perform``, which
+re-plans before answering: 201 with what was recorded (200 when it was already in place), 404 for
+an unknown id, 422 naming the field for a refused write.
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from deadlinewatch.domain.dueforms import parse_local_datetime
-from deadlinewatch.domain.localtime import format_utc, to_instant, to_local
-from deadlinewatch.domain.model import Commitment, Status, StatusChange
+from deadlinewatch import actions
+from deadlinewatch.actions import ActionRefused, Actor, UnknownCommitment
+from deadlinewatch.domain.localtime import format_utc
+from deadlinewatch.domain.model import Commitment, Status
 from deadlinewatch.domain.planning import Planner
-from deadlinewatch.durations import parse_duration
 from deadlinewatch.services.report import commitment_states
 from deadlinewatch.storage import NotificationRecord
-from deadlinewatch.web.runtime import Runtime
+from deadlinewatch.web.runtime import Action, Runtime
 
 __all__ = ["api_router"]
+log = logging.getLogger("deadlinewatch.api")
 
 _MAX_BODY = 64 * 1024
 _MAX_TEXT = 2000
@@ -80,13 +84,6 @@ def _parse_body(model: type[_Body], raw: bytes) -> Any:
         if error["type"] == "extra_forbidden":
             raise unprocessable(field, "unknown field") from None
         raise unprocessable(field, error["msg"].removeprefix("Value error, ")) from None
-
-
-def _when(text: str, zone: str, field: str) -> datetime:
-    try:
-        return to_instant(parse_local_datetime(text), zone)
-    except ValueError as exc:
-        raise unprocessable(field, str(exc)) from None
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -183,6 +180,8 @@ def api_router(runtime: Runtime) -> APIRouter:
         changes = [*found.history, *(r.change for r in store.status_changes(found.id))]
         changes.sort(key=lambda c: c.at)
         agreement = watchlist.agreement_of(found)
+        ack = actions.active_ack(current, found.id, now)
+        snoozed = actions.active_snooze(current, found.id, now)
         return {
             **state.as_json(),
             "agreement_title": agreement.title if agreement else None,
@@ -196,13 +195,25 @@ def api_router(runtime: Runtime) -> APIRouter:
                     "url": c.url,
                     "origin": c.origin,
                     "verified": c.verified,
+                    "by": c.actor,
                     "recorded_at": format_utc(c.recorded_at) if c.recorded_at else None,
                 }
                 for c in changes
             ],
-            "acks": [{"at": format_utc(a.at), "note": a.note} for a in store.acks(found.id)],
+            "acknowledged": ack is not None,
+            "snoozed_until": format_utc(snoozed.until) if snoozed else None,
+            "acks": [
+                {"at": format_utc(a.at), "note": a.note, "by": a.actor, "withdrawn": a.lifted}
+                for a in store.acks(found.id)
+            ],
             "snoozes": [
-                {"at": format_utc(s.at), "until": format_utc(s.until), "note": s.note}
+                {
+                    "at": format_utc(s.at),
+                    "until": None if s.lifted else format_utc(s.until),
+                    "note": s.note,
+                    "by": s.actor,
+                    "lifted": s.lifted,
+                }
                 for s in store.snoozes(found.id)
             ],
             "notifications": [notification_json(r) for r in store.list_notifications(subject=found.id)],
@@ -215,66 +226,76 @@ def api_router(runtime: Runtime) -> APIRouter:
         records = runtime.store.list_notifications(failed_only=failed, limit=limit)
         return [notification_json(r) for r in records]
 
+    async def perform(action: Action) -> JSONResponse:
+        try:
+            result = await runtime.perform(action)
+        except UnknownCommitment as exc:
+            raise HTTPException(404, detail=exc.message) from None
+        except ActionRefused as exc:
+            raise unprocessable(exc.field or "(body)", exc.message) from None
+        log.info("write %s %s by %s: %s", result.action, result.commitment, result.actor, result.message)
+        return JSONResponse(result.as_json(), status_code=201 if result.created else 200)
+
+    def actor() -> Actor:
+        return Actor(runtime.api_token_name(), "api")
+
     @router.post("/commitments/{commitment_id}/status", status_code=201, dependencies=write)
-    def post_status(commitment_id: str, raw: Raw) -> dict[str, Any]:
-        current = planner()
-        found = commitment(current, commitment_id)
+    async def post_status(commitment_id: str, raw: Raw) -> JSONResponse:
         body: StatusBody = _parse_body(StatusBody, raw)
-        now = runtime.now()
-        zone = current.watchlist.zone_of(found)
-        at = _when(body.at, zone, "at") if body.at and body.at.lower() != "now" else now
-        change = StatusChange(at, body.status, body.note or None, body.url, "api", body.verified)
-        record = runtime.store.add_status_change(found.id, change, recorded_at=now)
-        runtime.changed()
-        return {
-            "commitment": found.id,
-            "at": format_utc(record.at),
-            "status": record.status.value,
-            "note": record.note,
-            "url": record.url,
-            "origin": record.origin,
-            "verified": record.verified,
-        }
+        who = actor()
+        return await perform(
+            lambda planner, store, now: actions.record_status(
+                planner,
+                store,
+                now,
+                who,
+                commitment_id,
+                body.status,
+                at=body.at,
+                note=body.note,
+                url=body.url,
+                verified=body.verified,
+            )
+        )
 
     @router.post("/commitments/{commitment_id}/ack", status_code=201, dependencies=write)
-    def post_ack(commitment_id: str, raw: Raw) -> dict[str, Any]:
-        found = commitment(planner(), commitment_id)
+    async def post_ack(commitment_id: str, raw: Raw) -> JSONResponse:
         body: AckBody = _parse_body(AckBody, raw)
-        record = runtime.store.add_ack(found.id, runtime.now(), body.note or None)
-        runtime.changed()
-        return {"commitment": found.id, "at": format_utc(record.at), "note": record.note}
+        who = actor()
+        return await perform(
+            lambda planner, store, now: actions.acknowledge(
+                planner, store, now, who, commitment_id, note=body.note
+            )
+        )
+
+    @router.post("/commitments/{commitment_id}/unack", status_code=201, dependencies=write)
+    async def post_unack(commitment_id: str, raw: Raw) -> JSONResponse:
+        body: AckBody = _parse_body(AckBody, raw)
+        who = actor()
+        return await perform(
+            lambda planner, store, now: actions.unacknowledge(
+                planner, store, now, who, commitment_id, note=body.note
+            )
+        )
 
     @router.post("/commitments/{commitment_id}/snooze", status_code=201, dependencies=write)
-    def post_snooze(commitment_id: str, raw: Raw) -> dict[str, Any]:
-        current = planner()
-        found = commitment(current, commitment_id)
+    async def post_snooze(commitment_id: str, raw: Raw) -> JSONResponse:
         body: SnoozeBody = _parse_body(SnoozeBody, raw)
-        if (body.until is None) == (body.for_ is None):
-            raise unprocessable(
-                "until", "give exactly one of 'until' (a date or time) and 'for' (a duration)"
+        who = actor()
+        return await perform(
+            lambda planner, store, now: actions.snooze(
+                planner, store, now, who, commitment_id, until=body.until, duration=body.for_, note=body.note
             )
-        now = runtime.now()
-        zone = current.watchlist.zone_of(found)
-        if body.for_ is not None:
-            try:
-                # Calendar units on the commitment's wall clock, like every other duration.
-                until = parse_duration(body.for_).apply(to_local(now, zone), zone)
-            except (ValueError, OverflowError) as exc:
-                raise unprocessable("for", str(exc)) from None
-            field = "for"
-        else:
-            assert body.until is not None
-            until = _when(body.until, zone, "until")
-            field = "until"
-        if until <= now:
-            raise unprocessable(field, f"the snooze must end in the future (it ends {format_utc(until)})")
-        record = runtime.store.add_snooze(found.id, now, until, body.note or None)
-        runtime.changed()
-        return {
-            "commitment": found.id,
-            "at": format_utc(record.at),
-            "until": format_utc(record.until),
-            "note": record.note,
-        }
+        )
+
+    @router.post("/commitments/{commitment_id}/unsnooze", status_code=201, dependencies=write)
+    async def post_unsnooze(commitment_id: str, raw: Raw) -> JSONResponse:
+        body: AckBody = _parse_body(AckBody, raw)
+        who = actor()
+        return await perform(
+            lambda planner, store, now: actions.unsnooze(
+                planner, store, now, who, commitment_id, note=body.note
+            )
+        )
 
     return router

@@ -3,18 +3,23 @@ implementation over a store and a loaded config (:class:`StaticRuntime`) for the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from deadlinewatch.actions import ActionRefused, ActionResult
 from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.services.situation import situation_from_store
 from deadlinewatch.storage import Store
 
-__all__ = ["Runtime", "StaticRuntime"]
+__all__ = ["Action", "Runtime", "StaticRuntime"]
+
+# A write of :mod:`deadlinewatch.actions` with its inputs bound: (planner, store, now) -> result.
+Action = Callable[[Planner, Store, datetime], ActionResult]
 
 
 class Runtime(Protocol):
@@ -44,8 +49,13 @@ class Runtime(Protocol):
         """``SLACK_SIGNING_SECRET``; ``None`` turns ``/slack/actions`` off."""
         ...
 
-    def changed(self) -> None:
-        """Called after every write (status, ack, snooze) so the service re-plans."""
+    async def perform(self, action: Action) -> ActionResult:
+        """Run an analyst's write (:mod:`deadlinewatch.actions`) where the service runs its writes,
+        against its current planner, and re-plan at once; raises :class:`ActionRefused`."""
+        ...
+
+    def api_token_name(self) -> str:
+        """Who API writes are recorded as (``DEADLINEWATCH_API_TOKEN_NAME``, else ``api``)."""
         ...
 
     def metrics(self) -> Mapping[str, float]:
@@ -64,6 +74,7 @@ class StaticRuntime:
     clock: Callable[[], datetime] = utc_now
     token: str | None = None
     signing_secret: str | None = None
+    token_name: str = "api"
     running: bool = True
     extra_metrics: dict[str, float] = field(default_factory=dict)
     change_count: int = 0
@@ -91,9 +102,21 @@ class StaticRuntime:
     def slack_signing_secret(self) -> str | None:
         return self.signing_secret
 
-    def changed(self) -> None:
-        self.change_count += 1
-        self._planner = None
+    async def perform(self, action: Action) -> ActionResult:
+        def step() -> ActionResult:
+            planner = self.planner()
+            if planner is None:
+                raise ActionRefused("no config loaded yet; try again in a moment")
+            return action(planner, self.store, self.clock())
+
+        result = await asyncio.to_thread(step)
+        if result.created:
+            self.change_count += 1
+            self._planner = None
+        return result
+
+    def api_token_name(self) -> str:
+        return self.token_name
 
     def metrics(self) -> Mapping[str, float]:
         return dict(self.extra_metrics)

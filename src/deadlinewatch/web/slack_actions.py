@@ -1,33 +1,45 @@
 """``POST /slack/actions``: the buttons on our Slack messages (acknowledge, snooze 7 days, mark
-fulfilled).
+fulfilled, undo acknowledge, unsnooze), with the same rules as the CLI and the API
+(:mod:`deadlinewatch.actions`), recorded as the Slack user who pressed.
 
 Off (403) without ``SLACK_SIGNING_SECRET``. Every request is verified on its raw body with
 slack-sdk's :class:`SignatureVerifier` (``X-Slack-Signature``, ``X-Slack-Request-Timestamp``,
 5-minute window on the runtime's clock) before anything is parsed: 401 when it fails. Slack shows
 an error for any answer but 200, so problems after verification (an unknown id) answer 200 with
-an ephemeral text saying what happened.
+an ephemeral text saying what happened. A request Slack sends again (same signature) within the
+replay window is answered without recording anything twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from deadlinewatch.delivery.rendering import ACTION_ACK, ACTION_FULFILLED, ACTION_SNOOZE_7D
-from deadlinewatch.domain.localtime import format_utc, to_local
-from deadlinewatch.domain.model import Status, StatusChange
-from deadlinewatch.durations import parse_duration
-from deadlinewatch.web.runtime import Runtime
+from deadlinewatch import actions
+from deadlinewatch.actions import ActionRefused, ActionResult, Actor
+from deadlinewatch.delivery.rendering import (
+    ACTION_ACK,
+    ACTION_FULFILLED,
+    ACTION_SNOOZE_7D,
+    ACTION_UNACK,
+    ACTION_UNSNOOZE,
+)
+from deadlinewatch.domain.model import Status
+from deadlinewatch.domain.planning import Planner
+from deadlinewatch.storage import Store
+from deadlinewatch.web.runtime import Action, Runtime
 
 __all__ = ["slack_actions_router"]
 
-_SNOOZE = parse_duration("7d")
+log = logging.getLogger("deadlinewatch.slack_actions")
+REPLAY_WINDOW_SECONDS = 5 * 60
 _MAX_BODY = 256 * 1024
 
 
@@ -46,45 +58,63 @@ def _ephemeral(text: str) -> dict[str, Any]:
 
 
 def _user(payload: Mapping[str, Any]) -> str:
+    """``name (U123)`` of the Slack user who pressed (as recorded in the history)."""
     user = payload.get("user")
     if not isinstance(user, Mapping):
         return "someone on Slack"
-    for key in ("username", "name", "id"):
-        value = user.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:80]
-    return "someone on Slack"
+    name = next(
+        (
+            value.strip()[:80]
+            for key in ("username", "name")
+            if isinstance(value := user.get(key), str) and value.strip()
+        ),
+        None,
+    )
+    user_id = user.get("id")
+    ident = user_id.strip()[:40] if isinstance(user_id, str) and user_id.strip() else None
+    if name and ident:
+        return f"{name} ({ident})"
+    return name or ident or "someone on Slack"
 
 
-def _apply(runtime: Runtime, action_id: str, commitment_id: str, who: str) -> str:
-    """Record one button press; returns the text for the user (mrkdwn-safe: ids are config ids)."""
-    planner = runtime.planner()
-    if planner is None:
-        return "deadlinewatch has no config loaded yet; nothing was recorded."
-    commitment = planner.watchlist.commitments.get(commitment_id)
-    if commitment is None:
-        return "That commitment is no longer in the config; nothing was recorded."
-    now = runtime.now()
-    note = f"by {who}"
-    store = runtime.store
-    if action_id == ACTION_ACK:
-        store.add_ack(commitment.id, now, note)
-        text = f"Acknowledged {commitment.id}: no overdue repeats or escalation until its status changes."
-    elif action_id == ACTION_SNOOZE_7D:
-        zone = planner.watchlist.zone_of(commitment)
-        until = _SNOOZE.apply(to_local(now, zone), zone)
-        store.add_snooze(commitment.id, now, until, note)
-        text = f"Snoozed {commitment.id} until {format_utc(until)}."
-    else:
-        store.add_status_change(commitment.id, StatusChange(now, Status.FULFILLED, note, None, "slack"), now)
-        text = f"Marked {commitment.id} fulfilled."
-    runtime.changed()
-    return text
+def _action(action_id: str, commitment_id: str, who: Actor) -> Action:
+    """The write of one button (the same rules as the CLI and the API)."""
+
+    def act(planner: Planner, store: Store, now: datetime) -> ActionResult:
+        if action_id == ACTION_ACK:
+            return actions.acknowledge(planner, store, now, who, commitment_id)
+        if action_id == ACTION_UNACK:
+            return actions.unacknowledge(planner, store, now, who, commitment_id)
+        if action_id == ACTION_SNOOZE_7D:
+            return actions.snooze(planner, store, now, who, commitment_id, duration="7d")
+        if action_id == ACTION_UNSNOOZE:
+            return actions.unsnooze(planner, store, now, who, commitment_id)
+        return actions.record_status(planner, store, now, who, commitment_id, Status.FULFILLED)
+
+    return act
+
+
+class _Seen:
+    """Signatures answered within the replay window: Slack retries a request it got no answer to
+    in time, and a retried press must not be recorded twice."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+
+    def first_time(self, signature: str, now: float) -> bool:
+        for key, at in list(self._seen.items()):
+            if at < now - REPLAY_WINDOW_SECONDS:
+                del self._seen[key]
+        if signature in self._seen:
+            return False
+        self._seen[signature] = now
+        return True
 
 
 def slack_actions_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
-    handled = {ACTION_ACK, ACTION_SNOOZE_7D, ACTION_FULFILLED}
+    handled = {ACTION_ACK, ACTION_UNACK, ACTION_SNOOZE_7D, ACTION_UNSNOOZE, ACTION_FULFILLED}
+    seen = _Seen()
 
     @router.post("/slack/actions")
     async def slack_actions(request: Request) -> dict[str, Any]:
@@ -101,6 +131,8 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
             valid = False
         if not valid:
             raise HTTPException(401, detail="invalid or expired Slack signature")
+        if not seen.first_time(request.headers.get("x-slack-signature", ""), runtime.now().timestamp()):
+            return _ephemeral("Already handled (Slack sent this request again); nothing new recorded.")
         try:
             form = parse_qs(body.decode("utf-8"), strict_parsing=False)
             payload = json.loads(form["payload"][0])
@@ -111,14 +143,20 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
         actions = payload.get("actions")
         texts: list[str] = []
         if payload.get("type") == "block_actions" and isinstance(actions, list):
-            who = _user(payload)
+            who = Actor(_user(payload), "slack")
             for action in actions:
                 if not isinstance(action, dict) or action.get("action_id") not in handled:
                     continue
                 value = action.get("value")
                 if not isinstance(value, str):
                     continue
-                texts.append(await run_in_threadpool(_apply, runtime, str(action["action_id"]), value, who))
+                try:
+                    result = await runtime.perform(_action(str(action["action_id"]), value, who))
+                except ActionRefused as exc:
+                    texts.append(f"Nothing recorded: {exc.message}")
+                    continue
+                log.info("slack %s %s by %s: %s", result.action, result.commitment, who.name, result.message)
+                texts.append(result.message)
         return _ephemeral(" ".join(texts) if texts else "Nothing to do for that action.")
 
     return router
