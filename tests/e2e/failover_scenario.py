@@ -71,6 +71,7 @@ class FailoverResult:
     plan_gap: float | None  # ... to its first planning tick as the leader
     worst_heartbeat_lateness: float | None
     stepped_down_after_wake: bool | None
+    woken_log: list[str]  # the first messages the frozen replica logged after SIGCONT
     seconds: float
 
     def lines(self) -> list[str]:
@@ -86,7 +87,8 @@ class FailoverResult:
             f"{self.in_flight}; duplicates of other rows: {self.duplicates_not_in_flight})",
         ]
         if self.stepped_down_after_wake is not None:
-            out.append(f"  the woken replica stepped down: {self.stepped_down_after_wake}")
+            out.append(f"  the woken replica stepped down: {self.stepped_down_after_wake}; it logged:")
+            out.extend(f"    {message[:150]}" for message in self.woken_log)
         out.append(f"  scenario {self.seconds:.1f} s")
         return out
 
@@ -244,6 +246,7 @@ def run_failover(
         progress(f"replica pid {successor.pid} leads")
 
         stepped_down: bool | None = None
+        woken_log: list[str] = []
         if fault == "stop":
             remaining = freeze_seconds - (utc_now() - fault_at).total_seconds()
             if remaining > 0:
@@ -258,6 +261,7 @@ def run_failover(
                 on_fail=lambda: _describe(replicas),
             )
             stepped_down = True
+            woken_log = [m for at, m in _messages(leader) if at is not None and at >= woke_at][:6]
 
         last = max(instants.values())
         wait_until(
@@ -294,6 +298,7 @@ def run_failover(
             plan_gap=(planned_at - fault_at).total_seconds() if planned_at else None,
             worst_heartbeat_lateness=max(lateness) if lateness else None,
             stepped_down_after_wake=stepped_down,
+            woken_log=woken_log,
             seconds=time.monotonic() - began,
         )
     finally:
