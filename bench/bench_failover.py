@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Failover, measured: three ``deadlinewatch run`` replicas on one PostgreSQL, a burst of 1,000
 notifications to a local Slack stand-in, and the leader ``kill -9``-ed, then (a fresh run) frozen
-with ``SIGSTOP`` for 30 s and woken with ``SIGCONT``. Prints, per fault: the gap until another
+with ``SIGSTOP`` for 30 s and woken with ``SIGCONT``, then (a third run) cut off from PostgreSQL
+for 30 s by a TCP proxy that stops forwarding. Prints, per fault: the gap until another
 replica leads and plans, the worst lateness of a notification due after the fault, lost,
 duplicates, and the rows the faulted replica held claimed (the only ones that may come twice).
 
     DEADLINEWATCH_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python bench/bench_failover.py [--runs 3] [--only kill|stop] [--freeze 30]
+        .venv/bin/python bench/bench_failover.py [--runs 3] [--only kill|stop|cut] [--freeze 30]
 
 Each run uses a fresh schema (dropped afterwards) and a temporary folder. The scenario itself is
 ``tests/e2e/failover_scenario.py``, the one the e2e tests assert on.
@@ -57,8 +58,10 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=1, help="runs per fault (default 1)")
-    parser.add_argument("--only", choices=("kill", "stop"), help="one fault only")
-    parser.add_argument("--freeze", type=float, default=30.0, help="seconds the leader stays stopped")
+    parser.add_argument("--only", choices=("kill", "stop", "cut"), help="one fault only")
+    parser.add_argument(
+        "--freeze", type=float, default=30.0, help="seconds the leader stays stopped / cut off"
+    )
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--heartbeats", type=int, default=40, help="one commitment due each second after")
     args = parser.parse_args()
@@ -66,7 +69,7 @@ def main() -> int:
         print(f"skipped: {POSTGRES_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
         return 0
     results: list[FailoverResult] = []
-    for fault in [args.only] if args.only else ["kill", "stop"]:
+    for fault in [args.only] if args.only else ["kill", "stop", "cut"]:
         for run in range(args.runs):
             print(f"{fault}, run {run + 1}/{args.runs}", flush=True)
             result = one(fault, args.freeze, args.burst, args.heartbeats)

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from conftest import (
     ServiceProcess,
@@ -47,6 +48,7 @@ from conftest import (
 from deadlinewatch.clock import CLOCK_FILE_ENV
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.domain.notifications import notification_key
+from support.tcp_proxy import TcpProxy
 
 LEADER = "this replica is now the leader"
 FOLLOWER = "this replica is a follower"
@@ -145,10 +147,12 @@ def run_failover(
     clock_hook: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> FailoverResult:
-    """Run the scenario (``fault``: ``"kill"`` or ``"stop"``); every replica started is appended to
+    """Run the scenario (``fault``: ``"kill"``, ``"stop"``, or ``"cut"``: the leader's PostgreSQL
+    connections go through a TCP proxy that stops forwarding for ``freeze_seconds``); every replica started is appended to
     ``services`` (the caller kills what is left)."""
-    assert fault in ("kill", "stop")
+    assert fault in ("kill", "stop", "cut")
     began = time.monotonic()
+    proxy = _proxy_for(database) if fault == "cut" else None
     slack = TimedSlackApi()
     slack.state.delay = 0.005
     slack.start()
@@ -180,8 +184,18 @@ def run_failover(
             notification_key(SUBSCRIPTION, CHANNEL, cid, EventKind.OVERDUE, at): cid
             for cid, at in instants.items()
         }
-        replicas = [ServiceProcess.start(tmp_path, config, database, env) for _ in range(REPLICAS)]
-        services.extend(replicas)
+        if proxy is not None:
+            # The first replica reaches PostgreSQL through the proxy and leads (it starts alone);
+            # the others connect directly.
+            first = ServiceProcess.start(tmp_path, config, _through(database, proxy.port), env)
+            services.append(first)
+            first.wait_ready(90)
+            wait_until(lambda: _first(first, LEADER, start) is not None, 60, "the first replica to lead")
+            rest = [ServiceProcess.start(tmp_path, config, database, env) for _ in range(REPLICAS - 1)]
+            replicas = [first, *rest]
+        else:
+            replicas = [ServiceProcess.start(tmp_path, config, database, env) for _ in range(REPLICAS)]
+        services.extend(r for r in replicas if r not in services)
         for replica in replicas:
             replica.wait_ready(90)
         wait_until(
@@ -219,8 +233,11 @@ def run_failover(
         )
         if fault == "kill":
             os.kill(leader.pid, signal.SIGKILL)
-        else:
+        elif fault == "stop":
             os.kill(leader.pid, signal.SIGSTOP)
+        else:
+            assert proxy is not None
+            proxy.pause()
         fault_at = utc_now()
         at_fault = sum(arrived().values())
         if fault == "kill":
@@ -247,13 +264,18 @@ def run_failover(
 
         stepped_down: bool | None = None
         woken_log: list[str] = []
-        if fault == "stop":
+        if fault in ("stop", "cut"):
             remaining = freeze_seconds - (utc_now() - fault_at).total_seconds()
             if remaining > 0:
                 time.sleep(remaining)
-            os.kill(leader.pid, signal.SIGCONT)
+            if proxy is not None:
+                proxy.resume()
+            else:
+                os.kill(leader.pid, signal.SIGCONT)
             woke_at = utc_now()
-            progress(f"SIGCONT after {(woke_at - fault_at).total_seconds():.1f} s")
+            progress(
+                f"{'forwarding again' if proxy else 'SIGCONT'} after {(woke_at - fault_at).total_seconds():.1f} s"
+            )
             wait_until(
                 lambda: _first(leader, STEPPED_DOWN, fault_at) is not None,
                 60,
@@ -286,7 +308,11 @@ def run_failover(
             if cid in beats and instants[cid] - shift >= fault_at and key in first_seen
         ]
         return FailoverResult(
-            fault="kill -9" if fault == "kill" else f"SIGSTOP {freeze_seconds:g} s, then SIGCONT",
+            fault={
+                "kill": "kill -9",
+                "stop": f"SIGSTOP {freeze_seconds:g} s, then SIGCONT",
+                "cut": f"PostgreSQL connection cut {freeze_seconds:g} s (proxy stops forwarding)",
+            }[fault],
             burst=burst,
             heartbeats=heartbeats,
             lost=len(set(expected) - set(counts)),
@@ -303,3 +329,15 @@ def run_failover(
         )
     finally:
         slack.stop()
+        if proxy is not None:
+            proxy.resume()
+            proxy.close()
+
+
+def _proxy_for(database: str) -> TcpProxy:
+    url = make_url(database)
+    return TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+
+
+def _through(database: str, port: int) -> str:
+    return make_url(database).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)

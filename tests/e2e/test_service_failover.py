@@ -1,5 +1,5 @@
-"""Three replicas on one PostgreSQL; the leader is killed (``kill -9``) or frozen (``SIGSTOP``,
-then ``SIGCONT``) in the middle of a burst of 1,000 notifications (SPEC §10: another replica takes
+"""Three replicas on one PostgreSQL; the leader is killed (``kill -9``), frozen (``SIGSTOP``, then
+``SIGCONT``) or cut off from PostgreSQL (a TCP proxy that stops forwarding) in the middle of a burst of 1,000 notifications (SPEC §10: another replica takes
 over within seconds; §11: none lost, duplicates only among the rows the faulted replica held).
 
 The scenario and its measurements live in ``failover_scenario.py`` (also driven by
@@ -40,6 +40,18 @@ def test_leader_frozen_mid_burst_steps_down_when_it_wakes(
 ) -> None:
     result = run_failover(
         tmp_path, postgres_url, services, fault="stop", heartbeats=20, freeze_seconds=15, progress=print
+    )
+    _check(result)
+    assert result.stepped_down_after_wake
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_leader_cut_off_from_postgres_mid_burst_steps_down(
+    tmp_path: Path, postgres_url: str, services: list[ServiceProcess]
+) -> None:
+    result = run_failover(
+        tmp_path, postgres_url, services, fault="cut", heartbeats=20, freeze_seconds=15, progress=print
     )
     _check(result)
     assert result.stepped_down_after_wake

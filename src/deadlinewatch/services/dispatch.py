@@ -58,6 +58,7 @@ T = TypeVar("T")
 FAILING_STATE_PREFIX = "channel_failing:"
 TERMINAL_AT_RELEASE = "commitment terminal at release"
 _ERROR_LIMIT = 1000
+_STALL_SECONDS = 0.5  # a flush unanswered this long holds new sends (see _while_recording_stalls)
 _THREAD_CACHE_LIMIT = 50_000  # (channel, commitment) pairs kept in memory before trimming
 
 
@@ -131,6 +132,8 @@ class Dispatcher:
         self._new_threads: dict[tuple[str, str], str] = {}
         self._recording: set[int] = set()  # in _accepted or in the flush being written
         self._flush_lock = asyncio.Lock()
+        self._flush_started: float | None = None  # monotonic start of the flush under way
+        self._stalled = False
         self._flush_soon = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
@@ -230,6 +233,22 @@ class Dispatcher:
         while self._workers:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
 
+    async def _while_recording_stalls(self) -> None:
+        """Hold new sends while the database has not confirmed the last batch of outcomes for
+        over ``_STALL_SECONDS`` (a cut connection, an outage, a full disk): every message sent
+        meanwhile would be sent again by whoever takes its row once the lease ends."""
+        while not self._stopping:
+            started = self._flush_started
+            if started is None or time.monotonic() - started < _STALL_SECONDS:
+                return
+            if not self._stalled:
+                self._stalled = True
+                log.warning(
+                    "the database has not recorded deliveries for %.0f s: holding new sends until it does",
+                    _STALL_SECONDS,
+                )
+            await asyncio.sleep(0.05)
+
     async def _still_ours(self, row: NotificationRecord) -> bool:
         """Whether the lease on ``row`` is certainly still ours, just before handing it to its
         channel. Free while the lease, as last claimed or renewed, has some time left (monotonic
@@ -273,6 +292,7 @@ class Dispatcher:
                     self._claimed.pop(row.id, None)
                     self._lease_ok.pop(row.id, None)
                     continue
+                await self._while_recording_stalls()
                 self._sending.add(row.id)
                 try:
                     async with self._slots:
@@ -447,10 +467,15 @@ class Dispatcher:
             threads, self._new_threads = self._new_threads, {}
             written: set[int] | None
             kept = False
+            if self._flush_started is None:  # kept from a failed flush: the stall goes on
+                self._flush_started = time.monotonic()
             try:
                 written = await self._retry_db(
                     self._store.mark_sent_many, list(accepted), self._clock(), self.owner, threads
                 )
+                if self._stalled:
+                    self._stalled = False
+                    log.info("the database records deliveries again: sending resumes")
             except SQLAlchemyError as exc:
                 written = None
                 if not self._stopping:
@@ -476,6 +501,7 @@ class Dispatcher:
                     )
             finally:
                 if not kept:
+                    self._flush_started = None
                     for id in accepted:
                         self._recording.discard(id)
                         self._claimed.pop(id, None)
