@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import (
@@ -101,6 +102,7 @@ def _config(folder: Path, start: datetime) -> dict[str, datetime]:
     return dues
 
 
+@pytest.mark.slow
 def test_clock_jumps_forward_then_back_an_hour(
     tmp_path: Path, sqlite_url: str, services: list[ServiceProcess]
 ) -> None:

@@ -243,6 +243,7 @@ def _execute(database: str, sql: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_postgres_disk_full_errors_turn_readyz_503_and_recover_without_a_restart(
     tmp_path: Path, postgres_url: str, slack: TimedSlackApi, services: list[ServiceProcess]
 ) -> None:

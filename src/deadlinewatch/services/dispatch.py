@@ -244,7 +244,7 @@ class Dispatcher:
             if not self._stalled:
                 self._stalled = True
                 log.warning(
-                    "the database has not recorded deliveries for %.0f s: holding new sends until it does",
+                    "the database has not recorded deliveries for %.1f s: holding new sends until it does",
                     _STALL_SECONDS,
                 )
             await asyncio.sleep(0.05)
