@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deadlinewatch.domain.localtime import to_instant
+from deadlinewatch.domain.localtime import to_instant, to_local
 
 _SHORT = re.compile(r"^(\d{1,6})(s|m|h|d|w|mo|y)$")
 _ISO = re.compile(
@@ -49,14 +49,24 @@ class Duration:
         return Duration(self.months * k, self.days * k, self.seconds * k, self.text)
 
     def shift_local(self, local: datetime, sign: int = 1) -> datetime:
-        """The nominal wall-clock time ``local`` moved by the calendar part (months, then days)."""
+        """The nominal wall-clock time ``local`` moved by the calendar part (months, then days).
+        A moved time is nominal again (fold=0); with no calendar part ``local`` is kept as is."""
         return add_days(add_months(local, sign * self.months), sign * self.days)
 
     def apply(self, local: datetime, zone_name: str, sign: int = 1) -> datetime:
-        """The instant ``local`` (nominal, in ``zone_name``) ``± self``: calendar part on the wall
-        clock, then the time part as elapsed seconds."""
+        """The instant ``local`` (in ``zone_name``) ``± self``: calendar part on the wall clock,
+        then the time part as elapsed seconds."""
         instant = to_instant(self.shift_local(local, sign), zone_name)
         return instant + timedelta(seconds=sign * self.seconds)
+
+    def wall_clock(self, local: datetime, zone_name: str, sign: int = 1) -> datetime:
+        """The wall-clock time of ``local ± self``, as a base for further calendar steps: the
+        nominal shifted time when there is no time part (kept even where it does not exist, so a
+        later step lands on the nominal time again), else the local time of :meth:`apply`'s
+        instant (its fold kept, so it turns back into that very instant)."""
+        if not self.seconds:
+            return self.shift_local(local, sign)
+        return to_local(self.apply(local, zone_name, sign), zone_name)
 
     def __str__(self) -> str:
         return self.text
@@ -71,10 +81,11 @@ def add_months(local: datetime, months: int) -> datetime:
     if not 1 <= year <= 9999:
         raise OverflowError("date out of range")
     day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
-    return local.replace(year=year, month=month0 + 1, day=day)
+    return local.replace(year=year, month=month0 + 1, day=day, fold=0)
 
 
 def add_days(local: datetime, days: int) -> datetime:
+    """``local`` plus ``days`` calendar days (datetime arithmetic: the result has fold=0)."""
     return local + timedelta(days=days) if days else local
 
 

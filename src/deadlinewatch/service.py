@@ -32,6 +32,7 @@ from typing import Any
 
 from deadlinewatch.actions import ActionResult
 from deadlinewatch.clock import JumpWatch, utc_now
+from deadlinewatch.config.fingerprint import config_fingerprint
 from deadlinewatch.config.loader import LoadedConfig, load_config
 from deadlinewatch.config.schema import SourceConfig
 from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_session, seconds
@@ -101,6 +102,8 @@ class Service:
         self.dispatcher: Dispatcher | None = None
         self.poller: SourcePoller | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Of the config files as the last (re)load began: a later difference means an edit to load.
+        self._fingerprint = config_fingerprint(config_path)
 
     # --- the runtime view used by the web app -------------------------------------------------
 
@@ -150,6 +153,7 @@ class Service:
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
+        self._loop = loop  # the planning worker calls back into it with call_soon_threadsafe only
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
@@ -186,8 +190,6 @@ class Service:
 
             def recorded() -> None:  # runs on the planning worker
                 loop.call_soon_threadsafe(self._wake_dispatcher)
-
-            self._loop = loop
 
             self.planning.on_recorded = recorded
             self.wakeups.start()
@@ -287,7 +289,8 @@ class Service:
         """Pick up status changes, acks and snoozes recorded by other processes (the CLI, other
         replicas). A follower only refreshes its view (what it delivers is still checked against
         them); the leader plans from them. Also notices a jump of the wall clock: the leader plans
-        at once (the scheduler's wake-up was set on the clock before the jump)."""
+        at once (the scheduler's wake-up was set on the clock before the jump); and reloads a config
+        edited without the watcher noticing (an edit made while the service was starting)."""
         jump = self._clock_jumps.check()
         if jump is not None:
             seconds_ = jump.total_seconds()
@@ -298,6 +301,10 @@ class Service:
             )
             if self.leadership.is_leader:
                 await self._plan()
+        if await asyncio.to_thread(config_fingerprint, self.config_path) != self._fingerprint:
+            # In the background: while the database refuses writes it retries every few seconds,
+            # and this job must go on noticing changes and clock jumps meanwhile.
+            self._spawn(self._reload_until_recorded("config files changed"))
         try:
             changed = await self.worker.run(self.planning.refresh)
         except Exception as exc:
@@ -374,6 +381,7 @@ class Service:
     async def reload(self, reason: str) -> bool:
         """Load the config again; an invalid one keeps the last good config running and raises
         ``config_error`` (once per distinct set of errors)."""
+        self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         result = await asyncio.to_thread(load_config, self.config_path, os.environ)  # no database
         self.counters["reloads_total"] += 1
         if result.errors or result.config is None:

@@ -165,3 +165,183 @@ def test_dst_change_inside_a_reminder_offset(tmp_path: Path) -> None:
         line("2021-04-05T16:00:00Z", "reminder", "santiago", due="2021-04-07T04:00:00Z", before="36h"),
         line("2021-04-07T04:00:00Z", "overdue", "santiago", due="2021-04-07T04:00:00Z", repeat=0),
     ]
+
+
+# --- Issue 13: the five divergences from SPEC found on random configs, each pinned exactly. ---
+
+
+def config(
+    timezone: str, policy: str, commitments: str, subscription: str = "{name: desk, notify: [desk]}"
+) -> str:
+    return (
+        f"timezone: {timezone}\nchannels: {{desk: {{type: console}}}}\n"
+        f"policies:\n  default: {policy}\ncommitments:\n{commitments}\nsubscriptions:\n  - {subscription}\n"
+    )
+
+
+def test_zone_rules_come_from_the_pinned_tzdata(tmp_path: Path) -> None:
+    # Casablanca under the pinned tzdata is UTC+0 in January 2027 (this host's older zone files say
+    # UTC+1). Due by end of 15 Jan = 16 Jan 00:00 local = 00:00Z; 1d before = 15 Jan 00:00Z.
+    text = config(
+        "Africa/Casablanca",
+        "{remind_before: [1d], repeat_overdue_every: 0d}",
+        "  - {id: c, title: C, due: 2027-01-15}",
+    )
+    assert replay_lines(tmp_path, text, "2027-01-01", "2027-01-31") == [
+        line("2027-01-15T00:00:00Z", "reminder", "c", due="2027-01-16T00:00:00Z", before="1d"),
+        line("2027-01-16T00:00:00Z", "overdue", "c", due="2027-01-16T00:00:00Z", repeat=0),
+    ]
+
+
+def test_grace_with_hours_then_repeats_on_the_wall_clock_of_repeat_0(tmp_path: Path) -> None:
+    # Due 26 Mar 2016 22:00 GMT = 22:00Z. Reminders (default 30d, 7d, 1d) on the wall clock: 30d =
+    # 25 Feb 22:00Z, before the start, caught up at the start; 7d = 19 Mar 22:00Z; 1d = 25 Mar
+    # 22:00Z. Repeat 0 = due + 6h = 27 Mar 04:00Z (05:00 BST: clocks went forward at 01:00Z).
+    # Repeat 1 and the escalation: seven wall-clock days after repeat 0 = 3 Apr 05:00 BST = 04:00Z.
+    text = config(
+        "Europe/London",
+        "{grace: 6h, repeat_overdue_every: 7d, escalate_after: 7d}",
+        '  - {id: c, title: C, due: "2016-03-26T22:00"}',
+    )
+    due = "2016-03-26T22:00:00Z"
+    assert replay_lines(tmp_path, text, "2016-03-01", "2016-04-05") == [
+        line("2016-03-01T00:00:00Z", "reminder", "c", due=due, before="30d"),
+        line("2016-03-19T22:00:00Z", "reminder", "c", due=due, before="7d"),
+        line("2016-03-25T22:00:00Z", "reminder", "c", due=due, before="1d"),
+        line("2016-03-27T04:00:00Z", "overdue", "c", due=due, repeat=0),
+        line("2016-04-03T04:00:00Z", "overdue", "c", due=due, repeat=1),
+        line("2016-04-03T04:00:00Z", "escalation", "c", due=due),
+    ]
+
+
+def test_monthly_reviews_from_a_month_end_announced(tmp_path: Path) -> None:
+    # announced 31 Jan 2016 + n months, clamped each time from announced: 29 Feb, 31 Mar, 30 Apr,
+    # 31 May, 30 Jun (never 29 Mar, 29 Apr, ... counted from the clamped first review).
+    text = config("UTC", "{review_every: 1mo}", "  - {id: c, title: C, due: asap, announced: 2016-01-31}")
+    assert replay_lines(tmp_path, text, "2016-01-01", "2016-06-30") == [
+        line(f"2016-{day}T00:00:00Z", "review", "c", n=n)
+        for n, day in enumerate(["02-29", "03-31", "04-30", "05-31", "06-30"], start=1)
+    ]
+
+
+def test_instants_in_the_repeated_hour_of_a_fall_back(tmp_path: Path) -> None:
+    # London fell back at 30 Oct 2016 01:00Z: 01:30Z is the second 01:30 (GMT). c is due at that
+    # instant: 2h before is elapsed (29 Oct 23:30Z), 1d before is 29 Oct 01:30 BST = 00:30Z; repeat 1
+    # is seven wall-clock days later, 6 Nov 01:30 GMT = 01:30Z. x is fulfilled at that instant, so
+    # y (within 90h of it) is due at 01:30Z + 90h = 2 Nov 19:30Z; its reminders 1 Nov 19:30Z (1d)
+    # and 2 Nov 17:30Z (2h); its repeat 1 (9 Nov) is after the range.
+    text = config(
+        "Europe/London",
+        "{remind_before: [1d, 2h], repeat_overdue_every: 7d}",
+        '  - {id: c, title: C, due: "2016-10-30T01:30Z"}\n'
+        '  - {id: x, title: X, due: 2016-12-31, history: [{at: "2016-10-30T01:30Z", status: fulfilled}]}\n'
+        "  - {id: y, title: Y, due: {after: x, within: 90h}}",
+    )
+    c_due, y_due = "2016-10-30T01:30:00Z", "2016-11-02T19:30:00Z"
+    assert replay_lines(tmp_path, text, "2016-10-20", "2016-11-06") == [
+        line("2016-10-29T00:30:00Z", "reminder", "c", due=c_due, before="1d"),
+        line("2016-10-29T23:30:00Z", "reminder", "c", due=c_due, before="2h"),
+        line("2016-10-30T01:30:00Z", "overdue", "c", due=c_due, repeat=0),
+        line("2016-10-30T01:30:00Z", "status_changed", "x", previous="not_started", status="fulfilled"),
+        line("2016-10-30T01:30:00Z", "deadline_changed", "y", before=None, after=y_due),
+        line("2016-11-01T19:30:00Z", "reminder", "y", due=y_due, before="1d"),
+        line("2016-11-02T17:30:00Z", "reminder", "y", due=y_due, before="2h"),
+        line("2016-11-02T19:30:00Z", "overdue", "y", due=y_due, repeat=0),
+        line("2016-11-06T01:30:00Z", "overdue", "c", due=c_due, repeat=1),
+    ]
+
+
+DIGEST_DESK = (
+    '{name: desk, notify: [desk], events: [digest], quiet_hours: {start: "08:00", end: "12:00", timezone: UTC}, '
+    'digest: {cron: "0 9 * * MON", timezone: UTC, horizon: 7d}}'
+)
+
+
+def digest(at: str, overdue: list[str], closing: list[str]) -> dict[str, object]:
+    return {
+        "at": at,
+        "event": "digest",
+        "subscription": "desk",
+        "channels": ["desk"],
+        "overdue": overdue,
+        "closing": closing,
+    }
+
+
+def test_a_digest_held_by_quiet_hours_is_filled_at_release(tmp_path: Path) -> None:
+    # Monday 4 Jan 2016 09:00Z falls in quiet hours 08:00-12:00: held until 12:00Z. c (due 10:00Z)
+    # was closing at 09:00 but is overdue at 12:00, when the digest leaves.
+    text = config("UTC", "{}", '  - {id: c, title: C, due: "2016-01-04T10:00"}', DIGEST_DESK)
+    assert replay_lines(tmp_path, text, "2016-01-01", "2016-01-10") == [
+        digest("2016-01-04T12:00:00Z", ["c"], []),
+    ]
+
+
+def test_a_held_digest_is_judged_empty_or_not_at_release(tmp_path: Path) -> None:
+    # fulfilled at 11:00Z, before the 12:00Z release: nothing to list then, so no digest at all
+    # (at 09:00 it was closing). late is announced at 10:00Z: not in the list at 09:00, in it at
+    # 12:00 (due 8 Jan, inside the 7d horizon); on its own it makes a digest that 09:00 would not.
+    fulfilled = config(
+        "UTC",
+        "{}",
+        '  - {id: c, title: C, due: "2016-01-04T10:00", history: [{at: "2016-01-04T11:00", status: fulfilled}]}',
+        DIGEST_DESK,
+    )
+    assert replay_lines(tmp_path, fulfilled, "2016-01-01", "2016-01-10") == []
+    announced_late = config(
+        "UTC", "{}", '  - {id: late, title: L, due: 2016-01-08, announced: "2016-01-04T10:00"}', DIGEST_DESK
+    )
+    assert replay_lines(tmp_path, announced_late, "2016-01-01", "2016-01-10") == [
+        digest("2016-01-04T12:00:00Z", [], ["late"]),
+    ]
+
+
+def test_quiet_hours_and_digest_without_a_zone_use_the_top_level_timezone(tmp_path: Path) -> None:
+    # Top-level zone Asia/Tokyo (UTC+9, no DST). The digest's cron is Monday 09:00 Tokyo = Sunday
+    # 10 Jan 2016 00:00Z; quiet hours 08:00-12:00 Tokyo hold it until 12:00 Tokyo = 03:00Z. c (due
+    # by end of 12 Jan Tokyo = 12 Jan 15:00Z) is within the 7d horizon then.
+    text = config(
+        "Asia/Tokyo",
+        "{}",
+        "  - {id: c, title: C, due: 2016-01-12}",
+        '{name: desk, notify: [desk], events: [digest], quiet_hours: {start: "08:00", end: "12:00"}, '
+        'digest: {cron: "0 9 * * MON", horizon: 7d}}',
+    )
+    assert replay_lines(tmp_path, text, "2016-01-05", "2016-01-11") == [
+        digest("2016-01-11T03:00:00Z", [], ["c"])
+    ]
+
+
+def test_a_catch_up_reports_the_status_at_the_start(tmp_path: Path) -> None:
+    # Due by end of 10 Jan 2016 (UTC) = 11 Jan 00:00Z; fulfilled 10 Jan 12:00, reopened 25 Jan.
+    # Started 1 Feb: it is overdue now, so it gets its latest repeat (11 Jan + 3 × 7d = 1 Feb 00:00Z,
+    # at the start) and its escalation (21 Jan, when it was terminal), both at the start.
+    text = config(
+        "UTC",
+        "{remind_before: [1d], repeat_overdue_every: 7d, escalate_after: 10d}",
+        "  - id: c\n    title: C\n    due: 2016-01-10\n"
+        '    history: [{at: "2016-01-10T12:00", status: fulfilled}, {at: 2016-01-25, status: in_progress}]',
+    )
+    due = "2016-01-11T00:00:00Z"
+    assert replay_lines(tmp_path, text, "2016-02-01", "2016-02-03") == [
+        line("2016-02-01T00:00:00Z", "overdue", "c", due=due, repeat=3),
+        line("2016-02-01T00:00:00Z", "escalation", "c", due=due),
+    ]
+
+
+def test_dues_at_the_ends_of_the_calendar_do_not_crash(tmp_path: Path) -> None:
+    # Kiritimati is UTC+14: 9999-12-31T23:00 + 6h grace is a local time in year 10000, past the
+    # calendar: no overdue, no escalation. 0001-01-01T00:00 (LMT, -10:29:20) has no reminders (they
+    # fall before year 1) and is long overdue at the start: its latest repeat and its escalation.
+    # Repeat 0 = 0001-01-01T16:29:20Z; the start is 735,963 days later, 16:29:20 short of day
+    # 735,963: the latest repeat is floor(735,962.31 / 7) = 105,137.
+    text = config(
+        "Pacific/Kiritimati",
+        "{grace: 6h, escalate_after: PT30H}",
+        '  - {id: late, title: L, due: "9999-12-31T23:00"}\n  - {id: early, title: E, due: "0001-01-01T00:00"}',
+    )
+    due = "0001-01-01T10:29:20Z"
+    assert replay_lines(tmp_path, text, "2016-01-01", "2016-01-02") == [
+        line("2016-01-01T00:00:00Z", "overdue", "early", due=due, repeat=105137),
+        line("2016-01-01T00:00:00Z", "escalation", "early", due=due),
+    ]

@@ -58,20 +58,26 @@ def test_every_reminder_and_overdue_arrives_once_per_channel(
 ) -> None:
     handler = TimedSmtpHandler()
     with smtp_server(handler) as smtp:
-        start = whole_second(utc_now())
-        due_once = start + timedelta(seconds=5)
-        due_repeating = start + timedelta(seconds=7)
         config = tmp_path / "config"
+        write_config(config, _config(slack, smtp.port, []))
+        service = ServiceProcess.start(tmp_path, config, sqlite_url)
+        services.append(service)
+        service.wait_ready()
+        # The commitments arrive by a reload once the service runs, with instants counted from
+        # then: however slow the start on a loaded machine, the first reminder is still ahead
+        # (9 s of margin for the reload), never caught up or skipped.
+        start = whole_second(utc_now())
+        due_once = start + timedelta(seconds=12)
+        due_repeating = start + timedelta(seconds=14)
         write_config(
             config,
-            _config(
-                slack,
-                smtp.port,
-                [
+            {
+                "commitments": [
                     commitment("once", due_once),
                     commitment("repeating", due_repeating, policy="repeating"),
-                ],
-            ),
+                ]
+            },
+            name="commitments.yaml",
         )
         # What must arrive: reminder 3 s before and the overdue of each; the repeats (every 3 s
         # after due_repeating) that fall before we stop looking.
@@ -88,17 +94,13 @@ def test_every_reminder_and_overdue_arrives_once_per_channel(
                 key = notification_key("desk", channel, subject, event, instant)
                 expected[key] = (f"{channel} {subject} {event.value} @{iso(instant)}", instant)
 
-        service = ServiceProcess.start(tmp_path, config, sqlite_url)
-        services.append(service)
-        service.wait_ready()
-
         def arrived_keys() -> set[str]:
             keys = {a.key for a in slack.arrivals()} | {a.key for a in handler.arrivals()}
             return keys | {c.key for c in console_arrivals(service.stdout_lines())}
 
         wait_until(
             lambda: set(expected) <= arrived_keys(),
-            40,
+            60,
             "every expected notification",
             on_fail=lambda: (
                 f"missing: {sorted(v[0] for k, v in expected.items() if k not in arrived_keys())}\n"
@@ -181,19 +183,22 @@ def test_hostile_title_arrives_escaped_in_slack_and_email(
 ) -> None:
     handler = TimedSmtpHandler()
     with smtp_server(handler) as smtp:
-        due = whole_second(utc_now()) + timedelta(seconds=4)
         config = tmp_path / "config"
-        document = _config(slack, smtp.port, [commitment("hostile", due, title=HOSTILE)])
+        document = _config(slack, smtp.port, [])
         document["channels"] = {k: v for k, v in document["channels"].items() if k != "slack-b"}
         document["subscriptions"][0]["notify"] = ["slack-a", "mail"]
         write_config(config, document)
         service = ServiceProcess.start(tmp_path, config, sqlite_url)
         services.append(service)
         service.wait_ready()
+        # The commitment comes by a reload once the service runs (its reminder 3 s before the due
+        # must still be ahead, however slow the start).
+        due = whole_second(utc_now()) + timedelta(seconds=10)
+        write_config(config, {"commitments": [commitment("hostile", due, title=HOSTILE)]}, name="c.yaml")
         # reminder + overdue on both channels
         wait_until(
             lambda: len(slack.arrivals()) >= 2 and len(handler.messages) >= 2,
-            30,
+            60,
             "the reminder and the overdue on Slack and email",
             on_fail=service.describe,
         )

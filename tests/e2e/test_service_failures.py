@@ -52,8 +52,6 @@ def _run_failure_scenario(
     sqlite_url: str,
     services: list[ServiceProcess],
 ) -> None:
-    start = whole_second(utc_now())
-    due_a, due_b = start + timedelta(seconds=5), start + timedelta(seconds=6)
     config = tmp_path / "config"
     write_config(
         config,
@@ -65,7 +63,6 @@ def _run_failure_scenario(
                 "console": {"type": "console"},
             },
             "policies": {"default": {"remind_before": ["3s"], "repeat_overdue_every": "0d"}},
-            "commitments": [commitment("alpha", due_a), commitment("beta", due_b)],
             "subscriptions": [
                 {"name": "desk", "notify": ["slack-good", "slack-bad", "console"]},
                 {"name": "ops", "events": ["channel_failing"], "notify": ["console"]},
@@ -79,6 +76,11 @@ def _run_failure_scenario(
     service = ServiceProcess.start(tmp_path, config, sqlite_url)
     services.append(service)
     service.wait_ready()
+    # The commitments come by a reload once the service runs, their instants counted from then
+    # (a slow start on a loaded machine would otherwise catch the reminders up, or skip them).
+    start = whole_second(utc_now())
+    due_a, due_b = start + timedelta(seconds=12), start + timedelta(seconds=13)
+    write_config(config, {"commitments": [commitment("alpha", due_a), commitment("beta", due_b)]}, name="c.yaml")
 
     def settled() -> bool:
         rows = outbox(tmp_path, config, sqlite_url)
@@ -150,8 +152,6 @@ def test_smtp_down_at_start_then_up_every_email_arrives_once(
     tmp_path: Path, sqlite_url: str, services: list[ServiceProcess]
 ) -> None:
     port = free_port()  # nothing listens here until we start the server below
-    start = whole_second(utc_now())
-    dues = [start + timedelta(seconds=s) for s in (4, 6)]
     config = tmp_path / "config"
     write_config(
         config,
@@ -163,13 +163,16 @@ def test_smtp_down_at_start_then_up_every_email_arrives_once(
             },
             "smtp": {"local": {**smtp_profile(port), "timeout": "5s"}},
             "policies": {"default": {"remind_before": ["2s"], "repeat_overdue_every": "0d"}},
-            "commitments": [commitment(f"c{i}", due) for i, due in enumerate(dues)],
             "subscriptions": [{"name": "desk", "notify": ["mail", "console"]}],
         },
     )
     service = ServiceProcess.start(tmp_path, config, sqlite_url)
     services.append(service)
     service.wait_ready()
+    # Commitments by a reload once the service runs, instants counted from then (see above).
+    start = whole_second(utc_now())
+    dues = [start + timedelta(seconds=s) for s in (10, 12)]
+    write_config(config, {"commitments": [commitment(f"c{i}", due) for i, due in enumerate(dues)]}, name="c.yaml")
 
     # Alerts keep flowing to the console while SMTP is down.
     wait_until(
@@ -178,7 +181,7 @@ def test_smtp_down_at_start_then_up_every_email_arrives_once(
         "the console notifications",
         on_fail=service.describe,
     )
-    down_until = start + timedelta(seconds=15)
+    down_until = start + timedelta(seconds=21)
     wait_until(lambda: utc_now() >= down_until, 30, "the outage to last 15 s")
     rows = outbox(tmp_path, config, sqlite_url)
     mail_rows = [r for r in rows if r["channel"] == "mail"]

@@ -412,6 +412,23 @@ def test_remind_before_must_give_distinct_instants(tmp_path: Path) -> None:
     assert_error(result, 3, "policies.default.remind_before[2]", "1w gives the same instant as 7d")
 
 
+def test_remind_before_values_that_coincide_without_a_dst_change_are_an_error(tmp_path: Path) -> None:
+    # SPEC §2: 1d and 24h give the same instant on every day without a daylight-saving change.
+    result = load(tmp_path, "policies:\n  default:\n    remind_before: [7d, 1d, 24h]\n")
+    error = one_error(result)
+    assert str(error) == (
+        f"{error.file}:3:29: policies.default.remind_before[2]: 24h gives the same instant as 1d on "
+        "any day without a daylight-saving change: each must differ; remove one of them"
+    )
+    result = load(tmp_path, "policies:\n  p:\n    remind_before: [PT36H, P1DT12H, 1d]\n")
+    assert_error(result, 3, "policies.p.remind_before[1]", "P1DT12H gives the same instant as PT36H")
+
+
+def test_remind_before_values_distinct_in_elapsed_time_pass(tmp_path: Path) -> None:
+    result = load(tmp_path, "policies:\n  default:\n    remind_before: [1mo, 30d, 1d, 23h, 25h]\n")
+    assert result.config is not None, [str(e) for e in result.errors]
+
+
 def test_remind_before_must_be_positive(tmp_path: Path) -> None:
     result = load(tmp_path, "policies:\n  p:\n    remind_before: [0d]\n")
     assert_error(result, 3, "policies.p.remind_before[0]", "not positive")

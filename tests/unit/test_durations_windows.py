@@ -148,7 +148,7 @@ def test_a_due_at_a_local_time_that_does_not_exist() -> None:
 @settings(max_examples=200)
 @given(locals_, zones, st.sampled_from(["7d", "2w", "1mo", "3mo", "1y", "12h", "P1M3D"]), st.integers(0, 300))
 def test_grid_is_monotonic_and_searchable(base: datetime, zone: str, every_text: str, k: int) -> None:
-    grid = Grid(base, timedelta(0), zone, parse_duration(every_text))
+    grid = Grid(base, zone, parse_duration(every_text))
     try:
         at_k, at_next = grid.at(k), grid.at(k + 1)
     except OverflowError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -247,3 +247,13 @@ def test_buttons_only_when_asked() -> None:
     ]
     assert all(e["value"] == "syria-x" for e in actions[0]["elements"])
     assert not [b for b in without.blocks if b["type"] == "actions"]
+
+
+def test_a_late_reminder_or_overdue_says_it_is_late_instead_of_a_stale_countdown() -> None:
+    later = AT + timedelta(days=22)
+    reminder = Outgoing("k", EventKind.REMINDER, "s", "c", AT, later, Reminder(DUE, "30d"))
+    assert event_label(reminder) == "Reminder (30d before the deadline, due 2016-09-01T00:00:00Z; sent late)"
+    caught_up = Outgoing("k", EventKind.OVERDUE, "s", "c", AT, later, Overdue(DUE, 4))
+    assert event_label(caught_up) == "Overdue (catch-up: repeat 4 fell due 2016-09-01T00:00:00Z; sent late)"
+    on_time = Outgoing("k", EventKind.REMINDER, "s", "c", AT, AT + timedelta(seconds=1), Reminder(DUE, "30d"))
+    assert event_label(on_time) == "Reminder: 30 days left"

@@ -128,10 +128,12 @@ def _check_policies(collected: Collected, log: IssueLog) -> None:
     for entry in collected.maps["policies"].values():
         if entry.model is None:
             continue
-        seen: dict[tuple[int, int, int], Duration] = {}
+        seen: dict[tuple[int, int], Duration] = {}
         for index, value in enumerate(entry.model.remind_before or ()):
             sub = ("remind_before", index)
-            key = (value.months, value.days, value.seconds)
+            # On a day without a daylight-saving change a calendar day is 24 elapsed hours, so 1d and
+            # 24h (or 7d and 1w) give one instant there and would collapse into one notification.
+            key = (value.months, value.days * 86400 + value.seconds)
             if value.is_zero:
                 log.error(
                     entry.place(*sub),
@@ -139,10 +141,17 @@ def _check_policies(collected: Collected, log: IssueLog) -> None:
                     f"{value.text} is not positive: reminders come before the due",
                 )
             elif key in seen:
+                same = seen[key]
+                where = (
+                    ""
+                    if (same.days, same.seconds) == (value.days, value.seconds)
+                    else " on any day without a daylight-saving change"
+                )
                 log.error(
                     entry.place(*sub),
                     entry.field(*sub),
-                    f"{value.text} gives the same instant as {seen[key].text}: each must differ",
+                    f"{value.text} gives the same instant as {same.text}{where}: "
+                    "each must differ; remove one of them",
                 )
             else:
                 seen[key] = value

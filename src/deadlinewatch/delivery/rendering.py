@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,6 +127,15 @@ def _reminder_words(before: str) -> str:
         return f"{one_line(before)} before the deadline"
 
 
+LATE_AFTER = timedelta(minutes=2)
+
+
+def late(message: Outgoing) -> bool:
+    """Whether the message leaves well after its occurrence (caught up after downtime or at a
+    first start, or held by quiet hours): its wording must say so."""
+    return message.send_at - message.occurred > LATE_AFTER
+
+
 def status_words(status: str) -> str:
     """A status as words (``not_started`` → ``not started``)."""
     return one_line(status).replace("_", " ")
@@ -135,8 +145,17 @@ def event_label(message: Outgoing) -> str:
     """The event in a few plain (unescaped) words: ``Reminder: 7 days left``, ``Overdue (repeat
     3)``, ``Status changed: not started → missed``, ``Review #4``, ``Evidence: <item title>``..."""
     match message.data:
+        case Reminder(before=before) if late(message):
+            # Caught up (or held by quiet hours): "30 days left" would contradict the deadline line.
+            due_at = format_utc(message.occurred)
+            return f"Reminder ({one_line(before)} before the deadline, due {due_at}; sent late)"
         case Reminder(before=before):
             return f"Reminder: {_reminder_words(before)}"
+        case Overdue(repeat=repeat) if late(message):
+            since = format_utc(message.occurred)
+            if repeat:
+                return f"Overdue (catch-up: repeat {repeat} fell due {since}; sent late)"
+            return f"Overdue (catch-up: fell due {since}; sent late)"
         case WindowOpen():
             return "Window open"
         case Overdue(repeat=repeat):

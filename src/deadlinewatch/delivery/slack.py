@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from deadlinewatch.delivery.base import DeliveryError, Outgoing, SendReceipt, retry_after_seconds
 from deadlinewatch.delivery.pacing import Pacer
 from deadlinewatch.delivery.rendering import render_slack
+from deadlinewatch.domain.model import EventKind
 
 METADATA_EVENT_TYPE = "deadlinewatch_notification"
 
@@ -96,6 +97,12 @@ def slack_api_error(exc: SlackApiError, context: str) -> DeliveryError:
     return DeliveryError(what, permanent=True)
 
 
+# Thread replies that are also shown in the channel (``reply_broadcast``): the ones that need action.
+BROADCAST_EVENTS = frozenset(
+    {EventKind.OVERDUE, EventKind.ESCALATION, EventKind.STATUS_CHANGED, EventKind.DEADLINE_CHANGED}
+)
+
+
 class SlackChannel:
     """Posts to one Slack channel (``channel``: ``#name`` or an id) as a bot."""
 
@@ -144,6 +151,9 @@ class SlackChannel:
         }
         if thread_ts:
             arguments["thread_ts"] = thread_ts
+            if message.event in BROADCAST_EVENTS:
+                # A reply alone alerts nobody in the channel: what needs action is broadcast too.
+                arguments["reply_broadcast"] = True
         return arguments
 
     async def _post(self, arguments: dict[str, Any]) -> Any:

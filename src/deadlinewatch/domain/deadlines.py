@@ -150,11 +150,12 @@ def _window_as_of(steps: list[_Step], point: datetime | None) -> Window | None:
 
 def relative_window(day0_local: datetime, within: Duration, zone: str, at_opens: bool) -> Window:
     """The window ``within`` after day 0: the day ``day0 + within``, or an instant when ``within``
-    has a sub-day part (day 0's instant plus ``within``)."""
+    has a sub-day part (day 0's instant plus ``within``; the window keeps that instant's local
+    time with its fold, so an instant in a repeated hour stays that instant)."""
     if within.has_subday_part:
         instant = within.apply(day0_local, zone)
         local = to_local(instant, zone)
         return Window(Precision.INSTANT, zone, local, local, at_opens)
-    midnight = day0_local.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = day0_local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
     day = within.shift_local(midnight)
     return Window(Precision.DAY, zone, day, day + timedelta(days=1), at_opens)

@@ -31,18 +31,22 @@ class Occurrence:
 
 
 class Grid:
-    """Instants ``base + k × every`` (k ≥ 0) on the nominal wall clock of ``zone``, plus an
-    elapsed offset; ``every`` None = only k = 0. Computed instants are memoised."""
+    """Instants ``base + n × every`` on the wall clock of ``zone``, for n = ``first + k`` (k ≥ 0):
+    the calendar part of ``n × every`` moves the wall-clock time ``base_local``, then its time part
+    is added as elapsed time. ``every`` None = only k = 0. Every instant is computed from the base,
+    never from the previous one. ``base_local`` keeps its fold (a base read off an instant in a
+    repeated hour stays that instant); None = past the calendar's end (year 9999), no occurrence.
+    Computed instants are memoised."""
 
-    __slots__ = ("_average", "_cache", "_tz", "base_local", "every", "offset", "zone")
+    __slots__ = ("_average", "_cache", "_tz", "base_local", "every", "first", "zone")
 
     def __init__(
-        self, base_local: datetime, offset: timedelta, zone_name: str, every: Duration | None
+        self, base_local: datetime | None, zone_name: str, every: Duration | None, first: int = 0
     ) -> None:
         self.base_local = base_local
-        self.offset = offset
         self.zone = zone_name
         self.every = every
+        self.first = first if every is not None else 0
         self._tz = zone(zone_name)
         self._cache: dict[int, datetime] = {}
         self._average = (
@@ -57,19 +61,22 @@ class Grid:
             return cached
         every = self.every
         local = self.base_local
-        extra = self.offset
-        if k and every is not None:
-            local = add_days(add_months(local, every.months * k), every.days * k)
-            extra += timedelta(seconds=every.seconds * k)
-        instant = local.replace(tzinfo=self._tz, fold=0).astimezone(UTC) + extra
+        if local is None:
+            raise OverflowError("past the end of the calendar")
+        extra = timedelta(0)
+        n = k + self.first
+        if n and every is not None:
+            local = add_days(add_months(local, every.months * n), every.days * n)
+            extra = timedelta(seconds=every.seconds * n)
+        instant = local.replace(tzinfo=self._tz).astimezone(UTC) + extra
         if len(self._cache) < 64:
             self._cache[k] = instant
         return instant
 
     def last_at_or_before(self, instant: datetime) -> int:
         """The largest k with ``at(k) <= instant``, or -1."""
-        first = self.at(0)
-        if first > instant:
+        first = self.safe_at(0)
+        if first is None or first > instant:
             return _NEVER
         if self.every is None:
             return 0
@@ -93,10 +100,6 @@ class Grid:
             return None
 
 
-def _shifted(duration: Duration, local: datetime) -> tuple[datetime, timedelta]:
-    return duration.shift_local(local), timedelta(seconds=duration.seconds)
-
-
 class CommitmentSchedule:
     """Occurrences of one commitment under one resolved policy."""
 
@@ -108,8 +111,8 @@ class CommitmentSchedule:
         self.announced = announced
         self._review: Grid | None = None
         if deadline.open_kind is not None and announced_local is not None and policy.review_every:
-            first_local, first_offset = _shifted(policy.review_every, announced_local)
-            self._review = Grid(first_local, first_offset, deadline.zone, policy.review_every)
+            # Review n is announced + n × review_every (n ≥ 1), counted from `announced` itself.
+            self._review = Grid(announced_local, deadline.zone, policy.review_every, first=1)
         versions = deadline.versions
         self._versions = [
             _VersionSchedule(
@@ -129,7 +132,8 @@ class CommitmentSchedule:
         """Whether an ``overdue`` of the deadline in force at ``instant`` is due by then."""
         for version in reversed(self._versions):
             if version.known_from is None or version.known_from <= instant:
-                return version.overdue.at(0) <= instant
+                first = version.overdue.safe_at(0)
+                return first is not None and first <= instant
         return False
 
     def next_after(self, instant: datetime) -> datetime | None:
@@ -163,6 +167,16 @@ def _grid_between(
         yield Occurrence(kind, instant, instant, fields(k))
 
 
+def _wall_clock(duration: Duration, local: datetime | None, zone_name: str) -> datetime | None:
+    """``duration.wall_clock(local)``, or None past the end of the calendar."""
+    if local is None:
+        return None
+    try:
+        return duration.wall_clock(local, zone_name)
+    except OverflowError:
+        return None
+
+
 class _VersionSchedule:
     def __init__(
         self, version: DeadlineVersion, until: datetime | None, policy: Policy, announced: datetime | None
@@ -175,7 +189,10 @@ class _VersionSchedule:
         early_floor = max((t for t in (version.known_from, announced) if t is not None), default=None)
         self.early: list[Occurrence] = []
         for before in policy.remind_before:
-            instant = before.apply(window.due_local, window.zone, -1)
+            try:
+                instant = before.apply(window.due_local, window.zone, -1)
+            except OverflowError:  # before year 1: never
+                continue
             self.early.append(
                 Occurrence(EventKind.REMINDER, instant, instant, Reminder(due_text, before.text))
             )
@@ -191,12 +208,14 @@ class _VersionSchedule:
             ),
             key=lambda o: o.instant,
         )
-        base_local, base_offset = _shifted(policy.grace, window.due_local)
-        self.overdue = Grid(base_local, base_offset, window.zone, policy.repeat_overdue_every)
+        # Repeat 0 is due + grace; repeat k and the escalation are counted on the wall clock of
+        # repeat 0 (a grace with an hours part is elapsed time, applied before the calendar steps).
+        base_local = _wall_clock(policy.grace, window.due_local, window.zone)
+        self.overdue = Grid(base_local, window.zone, policy.repeat_overdue_every)
         self.escalation: Grid | None = None
         if policy.escalate_after is not None:
-            esc_local, esc_offset = _shifted(policy.escalate_after, base_local)
-            self.escalation = Grid(esc_local, esc_offset + base_offset, window.zone, None)
+            esc_local = _wall_clock(policy.escalate_after, base_local, window.zone)
+            self.escalation = Grid(esc_local, window.zone, None)
         self._due_text = due_text
 
     def _late_grids(self) -> Iterator[tuple[Grid, EventKind, Callable[[int], EventData]]]:

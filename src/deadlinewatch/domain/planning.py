@@ -365,7 +365,9 @@ class Planner:
                     break
                 if instant <= lo:
                     continue
-                overdue, closing = self.digest_lists(subscription, instant)
+                # Filled, and judged empty or not, when it leaves: at the end of quiet hours if held.
+                sent = release_instant(subscription.quiet_hours, instant)
+                overdue, closing = self.digest_lists(subscription, sent)
                 if overdue or closing:
                     digest_data = Digest(tuple(overdue), tuple(closing))
                     notices.append(
