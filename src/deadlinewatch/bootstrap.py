@@ -65,7 +65,9 @@ def open_store(url: str, *, create: bool = True) -> Store | None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(url)
     migrate(engine)
-    return Store(engine)
+    store = Store(engine)
+    store.ensure_deployment_id()
+    return store
 
 
 def redact_url(url: str) -> str:

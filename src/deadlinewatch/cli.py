@@ -82,10 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
     unsnooze.add_argument("id", metavar="ID", help="the commitment id")
     unsnooze.add_argument("--note", help="why, shown in the history")
 
-    outbox = command("outbox", "list the notification ledger")
-    outbox.add_argument("--failed", action="store_true", help="only failed notifications")
-    outbox.add_argument("--format", choices=["table", "json"], default="table")
-    outbox.add_argument("--limit", type=int, default=200)
+    outbox = command("outbox", "list the deliveries still to do: pending, in flight and failed")
+    outbox_rows = outbox.add_mutually_exclusive_group()
+    outbox_rows.add_argument("--failed", action="store_true", help="only failed notifications")
+    outbox_rows.add_argument(
+        "--all", action="store_true", help="the whole ledger, sent and superseded rows included"
+    )
+    outbox.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    outbox.add_argument("--limit", type=int, default=200, help="at most this many rows, newest first")
+
+    show = command("show", "everything about one commitment: deadline, status, policies, next events, ledger")
+    show.add_argument("id", metavar="ID", help="the commitment's id, as in the config")
+    show.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    show.add_argument(
+        "--next",
+        type=int,
+        default=3,
+        metavar="N",
+        help="next notifications to list per subscription (default 3)",
+    )
+
+    agenda = command("agenda", "what will be sent in the coming days, in order")
+    agenda.add_argument(
+        "--days", type=int, default=7, metavar="N", help="how many days ahead to look (default 7)"
+    )
+    agenda.add_argument(
+        "--subscription", metavar="NAME", help="only this subscription's notifications (default: all)"
+    )
+    agenda.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
     notify_test = command("notify-test", "send a test message to one channel")
     notify_test.add_argument("channel", metavar="CHANNEL")
@@ -138,8 +162,22 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "unsnooze": write_commands.cmd_unsnooze,
         "outbox": commands.cmd_outbox,
         "export-ics": commands.cmd_export_ics,
+        "show": _show,
+        "agenda": _agenda,
         **commands.service_handlers(),
     }
+
+
+def _show(args: argparse.Namespace) -> int:
+    from deadlinewatch.show_command import cmd_show
+
+    return cmd_show(args)
+
+
+def _agenda(args: argparse.Namespace) -> int:
+    from deadlinewatch.show_command import cmd_agenda
+
+    return cmd_agenda(args)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

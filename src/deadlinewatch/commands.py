@@ -25,7 +25,7 @@ from deadlinewatch.domain.planning import Planner, Situation
 from deadlinewatch.services.replay import format_jsonl, format_text, replay
 from deadlinewatch.services.report import commitment_states
 from deadlinewatch.services.situation import situation_from_store
-from deadlinewatch.storage import Store
+from deadlinewatch.storage import NotificationState, Store
 
 
 def _config(args: argparse.Namespace) -> LoadedConfig:
@@ -90,10 +90,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# What ``outbox`` lists by default: the deliveries still to do (``--all``: the whole ledger).
+OUTBOX_STATES = (NotificationState.PENDING, NotificationState.SENDING, NotificationState.FAILED)
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     config = _config(args)
     store = _store(args, config, create=False)
-    records = [] if store is None else store.list_notifications(failed_only=args.failed, limit=args.limit)
+    if args.failed:
+        states: tuple[NotificationState, ...] | None = (NotificationState.FAILED,)
+    else:
+        states = None if args.all else OUTBOX_STATES
+    records = [] if store is None else store.list_notifications(states=states, limit=args.limit)
     if args.format == "json":
         print(
             dump_json(
@@ -117,26 +125,43 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    print("SEND AT (UTC)         EVENT             SUBJECT                       TO                 STATE")
+    rows = [("SEND AT (UTC)", "EVENT", "SUBJECT", "TO", "STATE")]
+    errors: list[str | None] = [None]
     for r in records:
-        to = f"{r.subscription}/{r.channel}"
-        line = f"{format_utc(r.send_at)}  {r.event.value:<16}  {r.subject[:28]:<28}  {to[:18]:<18}"
-        line += f" {r.state.value}"
+        state = r.state.value
         if r.attempts:
-            line += f" ({r.attempts} attempts)"
-        if r.last_error:
-            line += f": {json.dumps(r.last_error[:300])}"
+            state += f" ({r.attempts} attempt{'' if r.attempts == 1 else 's'})"
+        rows.append(
+            (format_utc(r.send_at), r.event.value, r.subject or "-", f"{r.subscription}/{r.channel}", state)
+        )
+        errors.append(r.last_error)
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row, error in zip(rows if records else [], errors, strict=False):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4]
+        if error:
+            line += f": {json.dumps(error[:300], ensure_ascii=False)}"
         print(line)
-    print(f"{len(records)} notifications")
+    if args.all:
+        what = "in the ledger"
+    elif args.failed:
+        what = "failed"
+    else:
+        what = "pending, in flight or failed (--all for the whole ledger)"
+    shown = f"{len(records)} notification{'' if len(records) == 1 else 's'}"
+    print(f"{shown} {what}" + (f"; showing the newest {args.limit}" if len(records) == args.limit else ""))
     return EXIT_OK
 
 
 def cmd_export_ics(args: argparse.Namespace) -> int:
-    from deadlinewatch.web.calendar import render_ics
+    from deadlinewatch.web.calendar import calendar_identity, render_ics
 
     config = _config(args)
     store = _store(args, config, create=False)
-    text = render_ics(Planner(situation_from_store(config.watchlist, store)[0]), utc_now())
+    text = render_ics(
+        Planner(situation_from_store(config.watchlist, store)[0]),
+        utc_now(),
+        calendar_identity(store) if store is not None else None,
+    )
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.out}")

@@ -25,6 +25,9 @@ class Wakeups:
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
+        # For /metrics: the pending timed wake-up, and how late the last one ran (seconds).
+        self.next_wakeup: datetime | None = None
+        self.last_lag: float | None = None
 
     def start(self) -> None:
         self._scheduler.add_job(
@@ -46,17 +49,27 @@ class Wakeups:
         if instant is None or (instant - now).total_seconds() > _FAR_FUTURE_GUARD_SECONDS:
             if self._scheduler.get_job(PLAN_JOB) is not None:
                 self._scheduler.remove_job(PLAN_JOB)
+            self.next_wakeup = None
             return
+        run_date = max(instant, now)
+        self.next_wakeup = run_date
         # Several instances may be pending: the planner serialises itself, and a wake-up must never
         # be skipped because the previous tick is still running.
         self._scheduler.add_job(
-            self._plan,
+            self._timed_plan,
             "date",
-            run_date=max(instant, now) - offset(),  # APScheduler reads the system clock
+            args=[run_date],
+            run_date=run_date - offset(),  # APScheduler reads the system clock
             id=PLAN_JOB,
             replace_existing=True,
             max_instances=4,
         )
+
+    async def _timed_plan(self, scheduled: datetime) -> None:
+        self.last_lag = max((utc_now() - scheduled).total_seconds(), 0.0)
+        if self.next_wakeup == scheduled:
+            self.next_wakeup = None
+        await self._plan()
 
     def every(
         self, job_id: str, func: Callable[[], Awaitable[None]], seconds: float, jitter: float = 0.0

@@ -48,6 +48,7 @@ from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, Store
 from deadlinewatch.storage.errors import brief, is_disk_full
+from deadlinewatch.telemetry import ServiceTelemetry, config_digest
 from deadlinewatch.web.runtime import Action
 
 log = logging.getLogger("deadlinewatch.service")
@@ -104,6 +105,8 @@ class Service:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Of the config files as the last (re)load began: a later difference means an edit to load.
         self._fingerprint = config_fingerprint(config_path)
+        self.telemetry = ServiceTelemetry()
+        self.telemetry.watch_scheduler(lambda: (self.wakeups.next_wakeup, self.wakeups.last_lag))
 
     # --- the runtime view used by the web app -------------------------------------------------
 
@@ -163,6 +166,8 @@ class Service:
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
             await self.worker.run(lambda: self._install(self.config))
+            digest = await asyncio.to_thread(config_digest, self.config.files)
+            self.telemetry.config_loaded(digest, utc_now())
             self._channel_set = build_channels(self.config, self._session)
             self._announce()
             self.dispatcher = Dispatcher(
@@ -175,6 +180,7 @@ class Service:
                 on_channel_failing=self._channel_failing,
                 lease_seconds=lease_seconds(),
                 actions=bool(self.http_listen and os.environ.get("SLACK_SIGNING_SECRET")),
+                telemetry=self.telemetry,
             )
             self.poller = SourcePoller(
                 self.store,
@@ -276,6 +282,7 @@ class Service:
                 self._plan_failing = False
                 log.info("planning resumed: the database takes writes again")
             self.counters["plan_ticks_total"] += 1
+            self.telemetry.plan_ticks.inc()
             if self.dispatcher is not None:
                 self.dispatcher.wake()
             if not self._stop.is_set():
@@ -330,6 +337,13 @@ class Service:
 
     def _install(self, config: LoadedConfig) -> None:
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
+        if self.leadership.is_leader:  # calendar SEQUENCE: dues that moved with this config
+            from deadlinewatch.web.calendar import record_versions  # icalendar: only when needed
+
+            try:
+                record_versions(self.store, self.planning.view(), utc_now())
+            except Exception:
+                log.exception("could not record the calendar versions")
 
     def _is_relevant(self, record: NotificationRecord, now: datetime) -> bool:
         return self.planning.still_relevant(record.notice(), now)
@@ -372,6 +386,7 @@ class Service:
         async def poll() -> None:
             if self.poller is not None and await self.leadership.confirm():
                 report = await self.poller.poll(source)
+                self.telemetry.source_polled(source.id, report.outcome.value, report.ok, utc_now())
                 log.debug("polled %s: %s", source.id, report)
 
         return poll
@@ -384,6 +399,7 @@ class Service:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         result = await asyncio.to_thread(load_config, self.config_path, os.environ)  # no database
         self.counters["reloads_total"] += 1
+        self.telemetry.reloaded(ok=not result.errors and result.config is not None)
         if result.errors or result.config is None:
             messages = [str(e) for e in result.errors] or ["the config could not be loaded"]
             signature = hashlib.sha256("\n".join(messages).encode()).hexdigest()
@@ -409,6 +425,8 @@ class Service:
         self._last_config_error = None
         self.config = result.config
         config = result.config
+        digest = await asyncio.to_thread(config_digest, config.files)
+        self.telemetry.config_loaded(digest, utc_now())
         async with self._plan_lock:
             await self.worker.run(lambda: self._install(config))
         old = self._channel_set
@@ -454,9 +472,13 @@ class Service:
         import uvicorn
 
         from deadlinewatch.web.app import create_app
+        from deadlinewatch.web.settings import http_settings
 
         host, _, port = self.http_listen.rpartition(":")
-        app = create_app(ServiceRuntime(self))
+        settings = http_settings(
+            self.http_listen, self.config.http_allowed_hosts, self.config.http_max_body_bytes, os.environ
+        )
+        app = create_app(ServiceRuntime(self), settings)
         config = uvicorn.Config(
             app, host=host or "127.0.0.1", port=int(port), log_level="warning", lifespan="off"
         )
@@ -532,3 +554,9 @@ class ServiceRuntime:
             "decided_total": float(self._service.planning.decided),
             "in_flight": float(dispatcher.in_flight if dispatcher else 0),
         }
+
+    def telemetry(self) -> ServiceTelemetry:
+        return self._service.telemetry
+
+    def is_leader(self) -> bool:
+        return self._service.leadership.is_leader

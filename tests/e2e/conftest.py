@@ -131,7 +131,7 @@ def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProc
 
 
 def outbox(cwd: Path, config: Path, database: str, *, failed: bool = False) -> list[dict[str, Any]]:
-    """``deadlinewatch outbox --format json`` (every row)."""
+    """``deadlinewatch outbox --all --format json`` (every row; only failed ones with ``failed``)."""
     args = [
         "outbox",
         "--config",
@@ -143,8 +143,7 @@ def outbox(cwd: Path, config: Path, database: str, *, failed: bool = False) -> l
         "--limit",
         "100000",
     ]
-    if failed:
-        args.append("--failed")
+    args.append("--failed" if failed else "--all")
     result = cli(cwd, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     rows: list[dict[str, Any]] = json.loads(result.stdout)

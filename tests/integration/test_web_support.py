@@ -11,6 +11,7 @@ from deadlinewatch.config.loader import LoadedConfig, load_config
 from deadlinewatch.storage import Store
 from deadlinewatch.web.app import create_app
 from deadlinewatch.web.runtime import StaticRuntime
+from deadlinewatch.web.settings import HttpSettings
 
 NOW = datetime(2016, 9, 10, 12, 0, tzinfo=UTC)
 TOKEN = "s3cret-api-token-for-tests"
@@ -80,5 +81,6 @@ def make_runtime(store: Store, tmp_path: Path, **overrides: object) -> StaticRun
     return StaticRuntime(**values)  # type: ignore[arg-type]
 
 
-def client_for(runtime: StaticRuntime) -> TestClient:
-    return TestClient(create_app(runtime))
+def client_for(runtime: StaticRuntime, settings: HttpSettings | None = None) -> TestClient:
+    # localhost: the app answers only to the hosts it is told (by default the local names)
+    return TestClient(create_app(runtime, settings), base_url="http://localhost")

@@ -49,6 +49,8 @@ class LoadedConfig:
     database: str | None
     http_listen: str | None
     files: tuple[Path, ...]
+    http_allowed_hosts: tuple[str, ...] | None = None
+    http_max_body_bytes: int | None = None
     _places: Mapping[tuple[str, str], Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> str:
@@ -113,6 +115,8 @@ def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
         database=scalars.get("database"),
         http_listen=http.listen if http is not None else None,
         files=tuple(collected.files),
+        http_allowed_hosts=tuple(http.allowed_hosts) if http is not None and http.allowed_hosts else None,
+        http_max_body_bytes=http.max_body_bytes if http is not None else None,
         _places=places,
     )
 

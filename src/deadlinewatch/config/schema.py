@@ -360,7 +360,23 @@ class SubscriptionModel(FileModel):
 
 
 class HttpModel(FileModel):
-    listen: Annotated[str, AfterValidator(lambda v: _listen(v))]
+    listen: Annotated[str, AfterValidator(lambda v: _listen(v))] | None = None
+    # Host names the service answers to (``*.example.org`` and ``*`` allowed); default: the
+    # listen host and localhost. Any other Host header is a 400 (DNS rebinding).
+    allowed_hosts: list[Annotated[str, AfterValidator(lambda v: _host_pattern(v))]] | None = None
+    # The largest request body accepted on any endpoint (413 above it); default 64 KiB.
+    max_body_bytes: int | None = Field(None, ge=1024, le=64 * 1024 * 1024)
+
+
+_HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[a-z0-9]([a-z0-9.-]{0,252})?|\[?[0-9a-f:.]+\]?)$", re.IGNORECASE)
+
+
+def _host_pattern(value: str) -> str:
+    if not _HOST_PATTERN.match(value.strip()):
+        raise ValueError(
+            f"expected a host name (example.org), '*.example.org', an IP address or '*', got {value[:60]!r}"
+        )
+    return value.strip()
 
 
 def _listen(value: str) -> str:

@@ -42,17 +42,22 @@ class Lift:
     order: int
 
 
+def _lifted_at(commitment_id: str, order: int, start: datetime, lifts: list[Lift]) -> datetime | None:
+    """When the first lift recorded after ``order`` (and not before ``start``) ends it, if any."""
+    ends = [
+        lift.at
+        for lift in lifts
+        if lift.commitment_id == commitment_id and lift.order > order and lift.at >= start
+    ]
+    return min(ends) if ends else None
+
+
 def lift_acks(acks: list[tuple[int, Ack]], lifts: list[Lift]) -> list[Ack]:
     """``acks`` (each with its recording order) with ``until`` set by the first later lift."""
     result: list[Ack] = []
     for order, ack in acks:
-        ends = [
-            lift.at
-            for lift in lifts
-            if lift.commitment_id == ack.commitment_id and lift.order > order and lift.at >= ack.at
-        ]
-        if ends:
-            end = min(ends)
+        end = _lifted_at(ack.commitment_id, order, ack.at, lifts)
+        if end is not None:
             if end <= ack.at:
                 continue
             ack = Ack(ack.commitment_id, ack.at, ack.note, ack.actor, end)
@@ -64,12 +69,8 @@ def lift_snoozes(snoozes: list[tuple[int, Snooze]], lifts: list[Lift]) -> list[S
     """``snoozes`` cut short by the first later lift; a snooze lifted at its start disappears."""
     result: list[Snooze] = []
     for order, snooze in snoozes:
-        ends = [
-            lift.at
-            for lift in lifts
-            if lift.commitment_id == snooze.commitment_id and lift.order > order and lift.at >= snooze.at
-        ]
-        until = min([snooze.until, *ends])
+        end = _lifted_at(snooze.commitment_id, order, snooze.at, lifts)
+        until = snooze.until if end is None else min(snooze.until, end)
         if until > snooze.at:
             result.append(Snooze(snooze.commitment_id, snooze.at, until, snooze.note, snooze.actor))
     return result

@@ -84,6 +84,7 @@ class Planner:
 
     def _build(self, situation: Situation) -> None:
         watchlist = situation.watchlist
+        self.situation = situation  # what it was built from: a fresh Planner can look ahead alone
         self.watchlist = watchlist
         self.timelines: dict[str, StatusTimeline] = {
             c.id: StatusTimeline([*c.history, *situation.status_changes.get(c.id, ())])

@@ -51,6 +51,7 @@ from deadlinewatch.services.backoff import Backoff
 from deadlinewatch.services.messages import outgoing_for
 from deadlinewatch.storage import NotificationRecord, Store
 from deadlinewatch.storage.errors import brief
+from deadlinewatch.telemetry import DeliveryOutcome, ServiceTelemetry
 
 log = logging.getLogger("deadlinewatch.dispatch")
 
@@ -90,6 +91,7 @@ class Dispatcher:
         flush_interval: float = 0.015,
         flush_rows: int = 200,
         actions: bool = False,
+        telemetry: ServiceTelemetry | None = None,
     ) -> None:
         if lease_seconds <= 0 or batch <= 0 or max_channels <= 0 or flush_rows <= 0:
             raise ValueError("lease_seconds, batch, max_channels and flush_rows must be positive")
@@ -128,6 +130,7 @@ class Dispatcher:
         # Ack / snooze / fulfilled buttons on Slack messages about commitments (only when the web
         # app can verify Slack's requests: a signing secret is configured and HTTP is served).
         self._actions = actions
+        self.telemetry = telemetry if telemetry is not None else ServiceTelemetry()
         self._accepted: dict[int, NotificationRecord] = {}
         self._new_threads: dict[tuple[str, str], str] = {}
         self._recording: set[int] = set()  # in _accepted or in the flush being written
@@ -366,6 +369,7 @@ class Dispatcher:
                 else f"channel {row.channel} is not in the config"
             )
             await self._retry_db(self._store.mark_dropped, row.id, text, now, self.owner)
+            self.telemetry.delivered(row.channel, DeliveryOutcome.DROPPED)
             return
         try:
             relevant = self._is_relevant(row, now)
@@ -374,6 +378,7 @@ class Dispatcher:
             relevant = True
         if not relevant:
             await self._retry_db(self._store.mark_dropped, row.id, TERMINAL_AT_RELEASE, now, self.owner)
+            self.telemetry.delivered(row.channel, DeliveryOutcome.DROPPED)
             return
         thread_ts: str | None = None
         if isinstance(channel, SlackChannel) and row.event in COMMITMENT_EVENTS and row.subject:
@@ -389,6 +394,7 @@ class Dispatcher:
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             error = f"unreadable notification payload: {type(exc).__name__}: {exc}"
             await self._retry_db(self._store.mark_failed, row.id, _clip(error), now, self.owner)
+            self.telemetry.delivered(row.channel, DeliveryOutcome.FAILED)
             return
         try:
             receipt = await channel.send(message)
@@ -402,6 +408,7 @@ class Dispatcher:
 
     async def _succeeded(self, row: NotificationRecord, receipt: SendReceipt, thread_ts: str | None) -> None:
         now = self._clock()
+        self.telemetry.delivered(row.channel, DeliveryOutcome.SENT, (now - row.send_at).total_seconds())
         if receipt.ts and thread_ts is None and row.event in COMMITMENT_EVENTS and row.subject:
             pair = (row.channel, row.subject)
             if self._threads.get(pair) is None:  # the first accepted message is the thread
@@ -529,6 +536,7 @@ class Dispatcher:
         if exc.permanent:
             log.error("notification %s to %s failed: %s", row.id, row.channel, error)
             await self._retry_db(self._store.mark_failed, row.id, error, now, self.owner)
+            self.telemetry.delivered(row.channel, DeliveryOutcome.FAILED)
             await self._channel_failing(row.channel, error, now)
             return
         if self._backoff.gives_up(row.send_at, row.attempts, now):
@@ -536,11 +544,13 @@ class Dispatcher:
             error = _clip(f"gave up after {hours:g} h of retries ({row.attempts} attempts): {error}")
             log.error("notification %s to %s failed: %s", row.id, row.channel, error)
             await self._retry_db(self._store.mark_failed, row.id, error, now, self.owner)
+            self.telemetry.delivered(row.channel, DeliveryOutcome.FAILED)
             return
         delay = self._backoff.delay(row.attempts, exc.retry_after)
         log.info("notification %s to %s: %s; retry in %.1f s", row.id, row.channel, error, delay)
         retry_at = now + timedelta(seconds=delay)
         await self._retry_db(self._store.mark_retry, row.id, error, retry_at, now, self.owner)
+        self.telemetry.delivered(row.channel, DeliveryOutcome.RETRY)
         self._wake.set()
 
     async def _channel_failing(self, channel: str, error: str, now: datetime) -> None:

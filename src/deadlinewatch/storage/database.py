@@ -4,7 +4,10 @@ SQLite (the default) gets WAL, a 30 s ``busy_timeout``, foreign keys, and explic
 control: pysqlite's own BEGIN handling is switched off and we emit ``BEGIN`` ourselves — ``BEGIN
 IMMEDIATE`` on connections marked with :data:`WRITE` so read-then-write transactions take the
 write lock up front instead of failing with "database is locked" half way (the SQLAlchemy pysqlite
-recipe). PostgreSQL goes through psycopg with ``pool_pre_ping``.
+recipe). PostgreSQL goes through psycopg with ``pool_pre_ping``, a connect timeout, a server-side
+``statement_timeout``, TCP keepalives and ``tcp_user_timeout``, so a database that stops answering
+fails calls instead of holding their threads forever (:data:`PG_TIMEOUTS`; health probes use
+shorter ones, see :func:`create_probe_engine`).
 
 :func:`migrate` upgrades to the newest Alembic revision under a lock, so several processes
 starting at once are safe. Nothing here runs at import time.
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool, StaticPool
 
 # Execution options that make a SQLite transaction start with BEGIN IMMEDIATE (no-op elsewhere).
 WRITE: dict[str, Any] = {"deadlinewatch_begin": "IMMEDIATE"}
@@ -34,7 +38,37 @@ MIGRATION_LOCK_KEY = 0x646C_772D_6D69_6772
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """PostgreSQL limits: seconds to connect, milliseconds per statement (server side), seconds to
+    wait for a pooled connection."""
+
+    connect_s: int = 10
+    statement_ms: int = 60_000
+    pool_s: float = 30.0
+
+
+PG_TIMEOUTS = Timeouts()
+PROBE_TIMEOUTS = Timeouts(connect_s=3, statement_ms=3_000, pool_s=3.0)
+
+
+def _pg_connect_args(parsed: URL, timeouts: Timeouts) -> dict[str, Any]:
+    """Our limits, except those the URL sets itself (connect_args would replace the URL's)."""
+    options = str(parsed.query.get("options") or "")
+    if "statement_timeout" not in options:  # keep the URL's options (e.g. a search_path)
+        options = f"{options} -c statement_timeout={timeouts.statement_ms}".strip()
+    defaults: dict[str, Any] = {
+        "connect_timeout": timeouts.connect_s,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": timeouts.connect_s * 3000,
+    }
+    return {"options": options, **{k: v for k, v in defaults.items() if k not in parsed.query}}
+
+
+def create_db_engine(url: str, *, echo: bool = False, timeouts: Timeouts = PG_TIMEOUTS) -> Engine:
     """An engine for ``url`` (``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql+psycopg://…``).
 
     ``sqlite:///:memory:`` uses one shared connection (StaticPool), so every session sees the same
@@ -42,7 +76,13 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, echo=echo)
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_timeout=timeouts.pool_s,
+            connect_args=_pg_connect_args(parsed, timeouts),
+            echo=echo,
+        )
 
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
@@ -74,6 +114,26 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine
+
+
+def create_probe_engine(engine: Engine) -> Engine:
+    """An engine for health probes beside ``engine``: on PostgreSQL a fresh connection per probe
+    (no pooled connection to hang on) with short timeouts; SQLite probes share ``engine``."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    parsed = engine.url
+    return create_engine(parsed, poolclass=NullPool, connect_args=_pg_connect_args(parsed, PROBE_TIMEOUTS))
+
+
+def sqlite_path_of(engine: Engine) -> Path | None:
+    """The file of a file-backed SQLite engine (``None`` for PostgreSQL and in-memory SQLite)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    in_memory = database in ("", ":memory:") or engine.url.query.get("mode") == "memory"
+    if in_memory or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
 
 
 def _use_wal(cursor: Any) -> None:

@@ -318,12 +318,19 @@ class OutboxRepository(Repository):
         return _record(row) if row is not None else None
 
     def list_notifications(
-        self, failed_only: bool = False, limit: int | None = None, subject: str | None = None
+        self,
+        failed_only: bool = False,
+        limit: int | None = None,
+        subject: str | None = None,
+        states: Iterable[NotificationState] | None = None,
     ) -> list[NotificationRecord]:
-        """Ledger rows, newest ``send_at`` first; only ``failed`` ones with ``failed_only``."""
+        """Ledger rows, newest ``send_at`` first; only ``failed`` ones with ``failed_only``, only
+        rows in ``states`` when given."""
         query = select(_T).order_by(_c.send_at.desc(), _c.id.desc())
         if failed_only:
             query = query.where(_c.state == NotificationState.FAILED.value)
+        if states is not None:
+            query = query.where(_c.state.in_([NotificationState(s).value for s in states]))
         if subject is not None:
             query = query.where(_c.subject == subject)
         if limit is not None:

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, text
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch.domain.model import Status, StatusChange
+from deadlinewatch.storage.monitoring import MonitoringQueries
 from deadlinewatch.storage.outbox import OutboxRepository, _chunks
 from deadlinewatch.storage.records import AckRecord, SnoozeRecord, SourceState, StatusChangeRecord
 from deadlinewatch.storage.tables import (
@@ -62,31 +63,35 @@ def _status_record(row: Row[Any]) -> StatusChangeRecord:
     )
 
 
-class Store(OutboxRepository):
+class Store(OutboxRepository, MonitoringQueries):
     """Ledger/outbox (see :class:`OutboxRepository`), status history, acks, snoozes, engine state,
     Slack threads and source state, on one engine (SQLite or PostgreSQL)."""
 
     # --- health --------------------------------------------------------------------------------
 
     def ping(self) -> bool:
-        """Whether the database answers (for ``/readyz``); never raises."""
+        """Whether the database answers a read of a real table (for ``/readyz``); never raises."""
         try:
-            with self._engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            return MonitoringQueries.ping(self)
         except SQLAlchemyError:
             return False
-        return True
 
     def writable(self) -> bool:
         """False while writes fail because the disk is full (for ``/readyz``); never raises. Free
         unless a write failed that way: then one probe write says whether space is back."""
         if self.write_failure is None:
             return True
+        if not self.probe_write():
+            return False
+        self.write_failure = None
+        return True
+
+    def probe_write(self) -> bool:
+        """Whether one small write succeeds now (never raises)."""
         try:
             self.set_state(WRITE_PROBE_KEY, "probe")
         except SQLAlchemyError:
             return False
-        self.write_failure = None
         return True
 
     def change_marker(self) -> tuple[int, int, int]:

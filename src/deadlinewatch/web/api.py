@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,7 +21,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deadlinewatch import actions
-from deadlinewatch.actions import ActionRefused, Actor, UnknownCommitment
+from deadlinewatch.actions import ActionRefused, ActionResult, Actor, UnknownCommitment
+from deadlinewatch.domain.dueforms import parse_local_datetime
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import Commitment, Status
 from deadlinewatch.domain.planning import Planner
@@ -34,8 +37,35 @@ _MAX_BODY = 64 * 1024
 _MAX_TEXT = 2000
 
 
+# Dates beyond these years are refused at the door: the engine's calendar arithmetic (a year of
+# reminders either side, repeats) must stay inside what ``datetime`` holds.
+_YEARS = (1000, 4999)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _bounded_instant(value: str | None) -> str | None:
+    """Refuse a date outside :data:`_YEARS` (the route parses the rest and names its errors)."""
+    if value is None or value.strip().lower() == "now":
+        return value
+    try:
+        year = parse_local_datetime(value).year
+    except (ValueError, OverflowError):
+        return value
+    if not _YEARS[0] <= year <= _YEARS[1]:
+        raise ValueError(f"the year must be between {_YEARS[0]} and {_YEARS[1]}")
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # NUL cannot be stored in PostgreSQL text; other control characters are never meant.
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("must not contain control characters (such as NUL)")
+        return value
 
 
 class StatusBody(_Body):
@@ -44,6 +74,8 @@ class StatusBody(_Body):
     note: str | None = Field(None, max_length=_MAX_TEXT)
     url: str | None = Field(None, max_length=_MAX_TEXT)
     verified: bool = False
+
+    _at = field_validator("at")(_bounded_instant)
 
     @field_validator("url")
     @classmethod
@@ -63,6 +95,8 @@ class SnoozeBody(_Body):
     until: str | None = Field(None, max_length=40)
     for_: str | None = Field(None, alias="for", max_length=40)
     note: str | None = Field(None, max_length=_MAX_TEXT)
+
+    _until = field_validator("until")(_bounded_instant)
 
 
 def unprocessable(field: str, message: str) -> HTTPException:
@@ -136,6 +170,7 @@ def api_router(runtime: Runtime) -> APIRouter:
             raise HTTPException(
                 401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
+        request.state.principal = "api-token"  # for the access log
 
     write = [Depends(authorized)]
 
@@ -258,25 +293,28 @@ def api_router(runtime: Runtime) -> APIRouter:
             )
         )
 
-    @router.post("/commitments/{commitment_id}/ack", status_code=201, dependencies=write)
-    async def post_ack(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.acknowledge(
-                planner, store, now, who, commitment_id, note=body.note
+    def note_only(path: str, act: Callable[..., ActionResult]) -> None:
+        """``POST /commitments/ID/<path>`` with an optional ``{"note": ...}`` body."""
+
+        async def endpoint(commitment_id: str, raw: Raw) -> JSONResponse:
+            body: AckBody = _parse_body(AckBody, raw)
+            who = actor()
+            return await perform(
+                lambda planner, store, now: act(planner, store, now, who, commitment_id, note=body.note)
             )
+
+        router.add_api_route(
+            f"/commitments/{{commitment_id}}/{path}",
+            endpoint,
+            methods=["POST"],
+            status_code=201,
+            dependencies=write,
+            name=f"post_{path}",
         )
 
-    @router.post("/commitments/{commitment_id}/unack", status_code=201, dependencies=write)
-    async def post_unack(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.unacknowledge(
-                planner, store, now, who, commitment_id, note=body.note
-            )
-        )
+    note_only("ack", actions.acknowledge)
+    note_only("unack", actions.unacknowledge)
+    note_only("unsnooze", actions.unsnooze)
 
     @router.post("/commitments/{commitment_id}/snooze", status_code=201, dependencies=write)
     async def post_snooze(commitment_id: str, raw: Raw) -> JSONResponse:
@@ -285,16 +323,6 @@ def api_router(runtime: Runtime) -> APIRouter:
         return await perform(
             lambda planner, store, now: actions.snooze(
                 planner, store, now, who, commitment_id, until=body.until, duration=body.for_, note=body.note
-            )
-        )
-
-    @router.post("/commitments/{commitment_id}/unsnooze", status_code=201, dependencies=write)
-    async def post_unsnooze(commitment_id: str, raw: Raw) -> JSONResponse:
-        body: AckBody = _parse_body(AckBody, raw)
-        who = actor()
-        return await perform(
-            lambda planner, store, now: actions.unsnooze(
-                planner, store, now, who, commitment_id, note=body.note
             )
         )
 

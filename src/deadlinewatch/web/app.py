@@ -1,8 +1,11 @@
 """The HTTP surface (SPEC §9) as one FastAPI app over a :class:`Runtime`.
 
-``create_app`` wires the routers; it opens nothing and reads no environment. Every response
-carries ``X-Content-Type-Options: nosniff``; the dashboard adds its own Content-Security-Policy.
-Secrets (the API token, the Slack signing secret) are only ever compared, never echoed.
+``create_app`` wires the routers and, in front of them (outermost first): HTTP metrics, the access
+log of writes, allowed hosts (400), the body-size limit (413, before the body is read), the
+optional read token (401). It reads no environment (``HttpSettings`` carries what the service
+read) and opens no connection until a probe runs. Every response carries
+``X-Content-Type-Options: nosniff``; the dashboard adds its own Content-Security-Policy. Secrets
+(the API, read and Slack secrets) are only ever compared, never echoed.
 """
 
 from __future__ import annotations
@@ -12,16 +15,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
+from deadlinewatch.services.agenda import waiting_notices
+from deadlinewatch.storage import Store
+from deadlinewatch.storage.database import create_probe_engine, sqlite_path_of
+from deadlinewatch.web.access_log import AccessLog
 from deadlinewatch.web.api import api_router
-from deadlinewatch.web.calendar import render_ics
+from deadlinewatch.web.body_limit import BodySizeLimit
+from deadlinewatch.web.calendar import calendar_identity, render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
-from deadlinewatch.web.metrics import CONTENT_TYPE, render_metrics
+from deadlinewatch.web.hosts import AllowedHosts
+from deadlinewatch.web.http_metrics import HttpMetrics
+from deadlinewatch.web.metrics import CONTENT_TYPE, MetricsExporter
+from deadlinewatch.web.openapi import describe_openapi
+from deadlinewatch.web.probe import DatabaseProbe, ProbeTimeout
+from deadlinewatch.web.read_access import ReadAccess, same_secret
 from deadlinewatch.web.runtime import Runtime
+from deadlinewatch.web.settings import HttpSettings
 from deadlinewatch.web.slack_actions import slack_actions_router
+from deadlinewatch.web.slack_replay import DuplicateSlackRequest, duplicate_answer
 
 __all__ = ["create_app"]
 
@@ -39,16 +55,53 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A date or duration beyond what the calendar holds (year 1 or 9999 and a step further)."""
+    return JSONResponse(
+        {"detail": {"message": "(body): a date or duration is out of range", "field": "(body)"}},
+        status_code=422,
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> Response:
-    """503, without the driver's message (it may name hosts, users or URLs)."""
+    """503, without the driver's message (it may name hosts, users or URLs); 422 for a value the
+    database refuses to store (a NUL character in text on PostgreSQL)."""
+    if isinstance(exc, DataError):
+        return JSONResponse(
+            {"detail": {"message": "(body): a value the database cannot store", "field": "(body)"}},
+            status_code=422,
+        )
     _log.warning("database error answering %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return JSONResponse({"detail": "the database does not answer"}, status_code=503)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def _database_ready(probe_store: Store) -> bool:
+    path = sqlite_path_of(probe_store.engine)
+    if path is not None and not path.exists():
+        return False  # deleted under us: connecting would only create an empty file
+    return probe_store.ping()
+
+
+def _writable(store: Store, probe_store: Store) -> bool:
+    """False while the service's writes fail for a full disk and a probe write still fails."""
+    if store.write_failure is None:
+        return True
+    if not probe_store.probe_write():
+        return False
+    store.write_failure = None
+    return True
+
+
+def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAPI:
+    settings = settings or HttpSettings()
     app = FastAPI(title="deadlinewatch", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DuplicateSlackRequest, duplicate_answer)
+    probe = DatabaseProbe()
+    probe_store = Store(create_probe_engine(runtime.store.engine))
+    exporter = MetricsExporter(runtime, probe, probe_store)
 
     @app.middleware("http")
     async def security_headers(
@@ -67,9 +120,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz() -> Response:
-        answers = runtime.store.ping()
-        writable = runtime.store.writable() if answers else True  # a full disk: reads work, writes fail
+    async def readyz() -> Response:
+        try:
+            answers = await probe.arun("ready", lambda: _database_ready(probe_store))
+        except ProbeTimeout:
+            answers = False
+        writable = True
+        if answers and runtime.store.write_failure is not None:
+            # A write failed for a full disk: reads work, writes do not. One small write through
+            # the probe's engine says whether space is back.
+            try:
+                writable = await probe.arun("writable", lambda: _writable(runtime.store, probe_store))
+            except ProbeTimeout:
+                writable = False
         checks = {
             "database": answers and writable,
             "config": runtime.config() is not None,
@@ -94,23 +157,35 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(render_metrics(runtime), media_type=CONTENT_TYPE)
+        return Response(exporter.render(), media_type=CONTENT_TYPE)
 
-    @app.get("/calendar.ics")
-    def calendar() -> Response:
+    def calendar_response() -> Response:
         planner = runtime.planner()
         if planner is None:
             return JSONResponse({"detail": "no config loaded yet"}, status_code=503)
         return Response(
-            render_ics(planner, runtime.now()),
+            render_ics(planner, runtime.now(), calendar_identity(runtime.store)),
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'inline; filename="deadlinewatch.ics"'},
         )
 
+    @app.get("/calendar.ics")
+    def calendar() -> Response:
+        return calendar_response()
+
+    @app.get("/calendar/{token}.ics", include_in_schema=False)
+    async def calendar_by_secret_url(token: str, request: Request) -> Response:
+        if not same_secret(token, settings.read_token):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        request.state.principal = "calendar-url"
+        return await run_in_threadpool(calendar_response)
+
     @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> Response:
+    def dashboard(request: Request) -> Response:
         planner = runtime.planner()
-        page, nonce = render_dashboard(planner, runtime.now())
+        waiting = waiting_notices(runtime.store) if planner is not None else []
+        params = dict(request.query_params)
+        page, nonce = render_dashboard(planner, runtime.now(), params=params, waiting=waiting)
         return HTMLResponse(
             page,
             status_code=200 if planner is not None else 503,
@@ -119,4 +194,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
+    # Added innermost first: each add_middleware wraps everything added before it.
+    app.add_middleware(ReadAccess, read_token=settings.read_token, write_token=runtime.api_token)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, per_path=settings.body_limits())
+    app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts)
+    app.add_middleware(AccessLog)
+    app.add_middleware(HttpMetrics, registry=exporter.registry)
+    describe_openapi(app, read_token=bool(settings.read_token))
     return app

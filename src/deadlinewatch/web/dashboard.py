@@ -1,5 +1,9 @@
 """``GET /``: a self-contained page — a timeline of commitments by agreement (window bars on a
-date axis as inline SVG, a today line, status colours, overdue flags) and a filterable table.
+date axis as inline SVG, a today line, status colours, overdue flags, the next review of
+open-ended commitments), what will be sent in the next 7 days, and a filterable table.
+
+The timeline opens on the past 90 days to the next 365; ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` picks
+another range (links on the page zoom and move it) and ``?range=all`` spans every window.
 
 Every string from the config or a source goes through Jinja2 autoescaping; the page loads nothing
 from elsewhere. Its Content-Security-Policy allows only the page's own ``<style>`` and ``<script>``
@@ -11,18 +15,25 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
 
-from deadlinewatch.domain.localtime import format_utc
+from deadlinewatch.domain.localtime import format_utc, to_local
 from deadlinewatch.domain.model import Status
+from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.planning import Planner
+from deadlinewatch.domain.windows import Window
+from deadlinewatch.domain.wording import zone_words
+from deadlinewatch.services.agenda import Agenda, build_agenda
+from deadlinewatch.services.deadline_report import next_review
 from deadlinewatch.services.report import CommitmentState, commitment_states
 
-__all__ = ["content_security_policy", "render_dashboard"]
+__all__ = ["TimelineView", "content_security_policy", "render_dashboard", "timeline_view"]
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -38,6 +49,11 @@ PLOT_RIGHT = 1185
 AXIS_HEIGHT = 34
 ROW_HEIGHT = 22
 GROUP_HEIGHT = 28
+PAST = timedelta(days=90)  # the timeline's default range around today
+AHEAD = timedelta(days=365)
+MIN_SPAN = timedelta(days=14)
+AGENDA_DAYS = 7
+AGENDA_ROWS = 50
 
 
 def content_security_policy(nonce: str) -> str:
@@ -62,6 +78,26 @@ class Row:
     bar_width: float = 0.0
     due_x: float | None = None
     tooltip: str = ""
+    note: str = ""  # text in place of a bar (open-ended, pending)
+    off_left: str = ""  # the window lies before the range: "◀ Aug 2016"
+    off_right: str = ""  # after it
+    review_x: float | None = None  # an open-ended commitment's next review, when in range
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """The span the timeline shows; ``everything`` spans every window (and today)."""
+
+    lo: datetime
+    hi: datetime
+    everything: bool = False
+
+
+@dataclass(frozen=True)
+class Control:
+    label: str
+    href: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -72,9 +108,15 @@ class Group:
 
 
 class _Axis:
-    def __init__(self, lo: datetime, hi: datetime) -> None:
-        pad = max((hi - lo) * 0.03, timedelta(days=2))
-        self.lo, self.hi = lo - pad, hi + pad
+    def __init__(self, lo: datetime, hi: datetime, *, pad: bool = True) -> None:
+        margin = max((hi - lo) * 0.03, timedelta(days=2)) if pad else timedelta(0)
+        self.lo, self.hi = lo - margin, hi + margin
+
+    def inside(self, instant: datetime) -> bool:
+        return self.lo <= instant <= self.hi
+
+    def clamp(self, instant: datetime) -> float:
+        return self.x(min(max(instant, self.lo), self.hi))
 
     def x(self, instant: datetime) -> float:
         share = (instant - self.lo) / (self.hi - self.lo)
@@ -105,10 +147,71 @@ class _Axis:
         return ticks
 
 
-def _layout(planner: Planner, states: list[CommitmentState], now: datetime) -> tuple[list[Group], _Axis, int]:
+def timeline_view(params: Mapping[str, str], now: datetime) -> tuple[TimelineView, str | None]:
+    """The range asked for by ``?from=&to=`` or ``?range=all`` (default: the past 90 days to the
+    next 365), and a note when a parameter could not be used (the default is shown then)."""
+    default = TimelineView(now - PAST, now + AHEAD)
+    if params.get("range") == "all":
+        return TimelineView(now, now, everything=True), None
+    start, end = params.get("from"), params.get("to")
+    if not start and not end:
+        return default, None
+    try:
+        lo = _day(start) if start else None
+        hi = _day(end) + timedelta(days=1) if end else None
+    except ValueError:
+        return default, f"from={start or ''}&to={end or ''}: expected dates such as 2026-01-31"
+    lo = lo or (hi - PAST - AHEAD if hi else now - PAST)
+    hi = hi or lo + PAST + AHEAD
+    if hi - lo < MIN_SPAN:
+        return default, f"from={start or ''}&to={end or ''}: the range must span at least 14 days"
+    return TimelineView(lo, hi), None
+
+
+def _day(text: str) -> datetime:
+    day = datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    if not 1900 <= day.year <= 9000:
+        raise ValueError(text)
+    return day
+
+
+def _range_href(lo: datetime, hi: datetime) -> str:
+    last_day = hi - timedelta(days=1)
+    return "?" + urlencode({"from": f"{lo:%Y-%m-%d}", "to": f"{last_day:%Y-%m-%d}"})
+
+
+def _controls(view: TimelineView, axis: _Axis) -> list[Control]:
+    lo, hi = (axis.lo, axis.hi) if view.everything else (view.lo, view.hi)
+    lo = lo.replace(hour=0, minute=0, second=0, microsecond=0)
+    span = hi - lo
+    middle = lo + span / 2
+    narrow = max(span / 4, MIN_SPAN / 2)
+    shift = span / 2
+    return [
+        Control("zoom in", _range_href(middle - narrow, middle + narrow), "half the span, same middle"),
+        Control("zoom out", _range_href(middle - span, middle + span), "twice the span, same middle"),
+        Control("◀ earlier", _range_href(lo - shift, hi - shift), "move back by half the span"),
+        Control("later ▶", _range_href(lo + shift, hi + shift), "move forward by half the span"),
+        Control("around today", "?", "the past 90 days to the next 365"),
+        Control("show all", "?range=all", "every deadline window"),
+    ]
+
+
+def _month_label(instant: datetime) -> str:
+    return instant.strftime("%b %Y")
+
+
+def _layout(
+    planner: Planner, states: list[CommitmentState], now: datetime, view: TimelineView
+) -> tuple[list[Group], _Axis, int]:
     known = [(s, planner.deadlines[s.id].window_at(now)) for s in states]
-    instants = [now] + [i for _, w in known if w is not None for i in (w.opens, w.closes)]
-    axis = _Axis(min(instants), max(instants))
+    reviews = {s.id: next_review(planner, s.id, now) for s in states}
+    if view.everything:
+        instants = [now] + [i for _, w in known if w is not None for i in (w.opens, w.closes)]
+        instants += [r for r in reviews.values() if r is not None]
+        axis = _Axis(min(instants), max(instants))
+    else:
+        axis = _Axis(view.lo, view.hi, pad=False)
     watchlist = planner.watchlist
     by_agreement: dict[str | None, list[CommitmentState]] = {}
     for state in states:
@@ -126,40 +229,79 @@ def _layout(planner: Planner, states: list[CommitmentState], now: datetime) -> t
         y += GROUP_HEIGHT
         rows: list[Row] = []
         for state in by_agreement[key]:
-            window = windows[state.id]
-            tip = " — ".join(p for p in (state.title, state.deadline, state.status, state.relative) if p)
-            if window is None:
-                rows.append(Row(state, y, tooltip=tip))
-            else:
-                left, right = axis.x(window.opens), axis.x(window.closes)
-                rows.append(Row(state, y, left, max(round(right - left, 1), 3.0), axis.x(window.due), tip))
+            rows.append(_row(state, windows[state.id], reviews[state.id], planner, axis, y))
             y += ROW_HEIGHT
         groups.append(Group(title, group_y, tuple(rows)))
     return groups, axis, y + 8
 
 
-def render_dashboard(planner: Planner | None, now: datetime, nonce: str | None = None) -> tuple[str, str]:
-    """The page and its nonce (for the Content-Security-Policy header)."""
+def _row(
+    state: CommitmentState,
+    window: Window | None,
+    review: datetime | None,
+    planner: Planner,
+    axis: _Axis,
+    y: float,
+) -> Row:
+    tip = " — ".join(p for p in (state.title, state.deadline, state.status, state.relative) if p)
+    if window is None:
+        note = state.deadline
+        review_x = None
+        if review is not None:
+            zone = planner.deadlines[state.id].zone
+            local = to_local(review, zone)
+            note += f" — next review {local:%d %b %Y} ({zone_words(zone)})"
+            tip += f" — next review {format_utc(review)}"
+            review_x = axis.x(review) if axis.inside(review) else None
+        return Row(state, y, tooltip=tip, note=note, review_x=review_x)
+    if window.closes < axis.lo and window.opens < axis.lo:
+        return Row(state, y, tooltip=tip, off_left=f"◀ {_month_label(window.due)}")
+    if window.opens > axis.hi:
+        return Row(state, y, tooltip=tip, off_right=f"{_month_label(window.due)} ▶")
+    left, right = axis.clamp(window.opens), axis.clamp(window.closes)
+    due_x = axis.x(window.due) if axis.inside(window.due) else None
+    return Row(state, y, left, max(round(right - left, 1), 3.0), due_x, tip)
+
+
+def render_dashboard(
+    planner: Planner | None,
+    now: datetime,
+    nonce: str | None = None,
+    *,
+    params: Mapping[str, str] | None = None,
+    waiting: Sequence[Notice] = (),
+) -> tuple[str, str]:
+    """The page and its nonce (for the Content-Security-Policy header). ``params`` are the query
+    parameters (the timeline's range); ``waiting`` the notices recorded but not sent yet (for the
+    "Next 7 days" panel)."""
     nonce = nonce or secrets.token_urlsafe(18)
     template = _ENV.get_template("dashboard.html")
     if planner is None:
         return template.render(nonce=nonce, loaded=False, now=format_utc(now)), nonce
+    view, view_problem = timeline_view(params or {}, now)
     states = commitment_states(planner, now)
-    groups, axis, height = _layout(planner, states, now)
+    groups, axis, height = _layout(planner, states, now, view)
     agreements = planner.watchlist.agreements
+    agenda: Agenda = build_agenda(planner.situation, now, AGENDA_DAYS, waiting=waiting, limit=AGENDA_ROWS)
     page = template.render(
         nonce=nonce,
         loaded=True,
         now=format_utc(now),
         groups=groups,
         ticks=axis.ticks(),
-        today_x=axis.x(now),
+        today_x=axis.x(now) if axis.inside(now) else None,
         width=WIDTH,
         height=height,
         label_width=LABEL_WIDTH,
         plot_left=PLOT_LEFT,
         plot_right=PLOT_RIGHT,
         axis_height=AXIS_HEIGHT,
+        range_text=f"{axis.lo:%d %b %Y} – {axis.hi:%d %b %Y}",
+        range_all=view.everything,
+        range_problem=view_problem,
+        controls=_controls(view, axis),
+        agenda=agenda,
+        agenda_days=AGENDA_DAYS,
         states=states,
         agreement_titles={k: a.title for k, a in agreements.items()},
         statuses=[s.value for s in Status],

@@ -15,6 +15,7 @@ from deadlinewatch.config.loader import LoadedConfig
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.services.situation import situation_from_store
 from deadlinewatch.storage import Store
+from deadlinewatch.telemetry import ServiceTelemetry
 
 __all__ = ["Action", "Runtime", "StaticRuntime"]
 
@@ -63,6 +64,14 @@ class Runtime(Protocol):
         prefix get it; a ``_total`` suffix makes a counter."""
         ...
 
+    def telemetry(self) -> ServiceTelemetry:
+        """What this process counted (deliveries, polls, reloads, wake-ups), for ``/metrics``."""
+        ...
+
+    def is_leader(self) -> bool:
+        """Whether this process plans (it alone exports the ledger-wide gauges)."""
+        ...
+
 
 @dataclass
 class StaticRuntime:
@@ -77,6 +86,8 @@ class StaticRuntime:
     token_name: str = "api"
     running: bool = True
     extra_metrics: dict[str, float] = field(default_factory=dict)
+    service_telemetry: ServiceTelemetry = field(default_factory=ServiceTelemetry)
+    leader: bool = True
     change_count: int = 0
     _planner: Planner | None = field(default=None, init=False, repr=False)
 
@@ -120,3 +131,9 @@ class StaticRuntime:
 
     def metrics(self) -> Mapping[str, float]:
         return dict(self.extra_metrics)
+
+    def telemetry(self) -> ServiceTelemetry:
+        return self.service_telemetry
+
+    def is_leader(self) -> bool:
+        return self.leader

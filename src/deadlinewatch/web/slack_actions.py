@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from deadlinewatch import actions
@@ -35,6 +35,7 @@ from deadlinewatch.domain.model import Status
 from deadlinewatch.domain.planning import Planner
 from deadlinewatch.storage import Store
 from deadlinewatch.web.runtime import Action, Runtime
+from deadlinewatch.web.slack_replay import slack_once
 
 __all__ = ["slack_actions_router"]
 
@@ -116,7 +117,7 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
     handled = {ACTION_ACK, ACTION_UNACK, ACTION_SNOOZE_7D, ACTION_UNSNOOZE, ACTION_FULFILLED}
     seen = _Seen()
 
-    @router.post("/slack/actions")
+    @router.post("/slack/actions", dependencies=[Depends(slack_once(runtime))])
     async def slack_actions(request: Request) -> dict[str, Any]:
         secret = runtime.slack_signing_secret()
         if not secret:

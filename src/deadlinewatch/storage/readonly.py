@@ -1,0 +1,53 @@
+"""Opening a database only to read it (``show``, ``agenda``): nothing is created, locked or migrated.
+
+SQLite files are opened with ``mode=ro`` (a file that does not exist is "nothing recorded yet",
+``None``, and stays absent); PostgreSQL sessions are ``default_transaction_read_only``. The schema
+is used as it is: a database older than the program answers with the tables it has, and a missing
+table is reported by the caller as a database error.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from deadlinewatch.storage.store import Store
+
+__all__ = ["open_read_only"]
+
+
+def open_read_only(url: str) -> Store | None:
+    """A :class:`Store` that can only read ``url``, or ``None`` when it is a SQLite file that does
+    not exist (or an in-memory database: nothing can have been recorded there).
+
+    Raises ``sqlalchemy.exc.ArgumentError`` for a value that is not a database URL.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # Keep the URL's own libpq options (a search_path, say): connect_args would replace them.
+        given = parsed.query.get("options")
+        options = " ".join(
+            [
+                *([given] if isinstance(given, str) else list(given or ())),
+                "-c default_transaction_read_only=on",
+            ]
+        )
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
+        return Store(engine)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    path = Path(database).expanduser()
+    if not path.is_file():
+        return None
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    return Store(create_engine("sqlite://", creator=connect, poolclass=NullPool))
