@@ -214,10 +214,13 @@ class Dispatcher:
     async def _claim(self, now: datetime, limit: int) -> int:
         started = time.monotonic()
         rows = await asyncio.to_thread(self._store.claim_due, now, limit, self._lease, self.owner)
-        if self._stopping:
-            await self._retry_db(self._store.release_claims, [r.id for r in rows], self.owner, now)
+        if not self._stopping:
+            await self._load_threads(rows)
+        if self._stopping:  # (checked after every await: a drain that began meanwhile gave back
+            # the queues it saw, not these rows)
+            mine = [r.id for r in rows if r.id not in self._claimed]
+            await self._retry_db(self._store.release_claims, mine, self.owner, now)
             return 0
-        await self._load_threads(rows)
         for row in rows:
             if row.id in self._claimed:
                 # Ours already, in flight: its lease looked expired because the wall clock jumped
