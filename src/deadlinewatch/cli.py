@@ -1,5 +1,5 @@
 """The command line (SPEC §8). Parses arguments and hands each command to its service; exit codes:
-0 success, 1 a failure the command reports, 2 wrong usage."""
+0 success, 1 a failure the command reports, 2 wrong usage, 3 ``run`` could not bind its HTTP port."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from deadlinewatch import bootstrap
 from deadlinewatch.domain.model import Status
 from deadlinewatch.gcpause import tune_for_bulk_work
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PORT_IN_USE = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,29 +23,67 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, database: bool = True) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def command(
+        name: str, help_text: str, database: bool = True, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=epilog)
         sub.add_argument(
             "--config", help="config folder or file (default $DEADLINEWATCH_CONFIG, else ./config)"
         )
         if database:
-            sub.add_argument("--database", help="database URL (default: the config's, else data/ SQLite)")
+            sub.add_argument(
+                "--database",
+                metavar="URL",
+                help="database URL: sqlite:///data/deadlinewatch.db or postgresql+psycopg://USER@HOST/DB "
+                "(default: the config's database, else $DEADLINEWATCH_DATABASE_URL, else "
+                "sqlite:///data/deadlinewatch.db; a relative SQLite path in the config or the default is "
+                "relative to the folder that holds the config, one given here to the current folder)",
+            )
+            sub.add_argument(
+                "-v", "--verbose", action="store_true", help="say on stderr which database is used"
+            )
         return sub
 
-    run = command("run", "run the service")
-    run.add_argument("--http", help="HOST:PORT to serve HTTP on (default: the config's http.listen)")
+    run = command(
+        "run",
+        "run the service",
+        epilog="exit codes: 0 stopped cleanly, 1 invalid config, unusable database or a component "
+        "failed, 3 the HTTP port could not be bound (checked before anything is planned)",
+    )
+    run.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve HTTP (dashboard, API, /metrics, /readyz) on HOST:PORT (default: the config's "
+        "http.listen)",
+    )
 
     command("validate", "check the config and report every error", database=False)
 
     status = command("status", "show every commitment, its status and deadline")
-    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.add_argument(
+        "--format", choices=["table", "json"], default="table", help="output format (default table)"
+    )
     status.add_argument("--tag", action="append", default=[], help="only commitments with this tag")
     status.add_argument("--overdue", action="store_true", help="only overdue commitments")
 
     replay = command("replay", "print what would be sent between two dates (nothing is sent)", False)
-    replay.add_argument("--from", dest="start", required=True, metavar="DATE")
-    replay.add_argument("--to", dest="end", required=True, metavar="DATE")
-    replay.add_argument("--format", choices=["text", "jsonl"], default="text")
+    replay.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        metavar="DATE",
+        help="first day (YYYY-MM-DD); the simulated service starts at 00:00Z that day",
+    )
+    replay.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        metavar="DATE",
+        help="last day (YYYY-MM-DD), included: the replay ends at 00:00Z the day after",
+    )
+    replay.add_argument(
+        "--format", choices=["text", "jsonl"], default="text", help="text (default) or one JSON object a line"
+    )
 
     when_help = (
         "a date (2016-08-31 = 00:00 that day) or a local time (2016-08-31T10:00), both on the"
@@ -72,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     snooze = command("snooze", "send nothing about a commitment for a while")
     snooze.add_argument("id", metavar="ID", help="the commitment id")
     group = snooze.add_mutually_exclusive_group(required=True)
-    group.add_argument("--until", metavar="WHEN", help=f"the end of the snooze: {when_help}")
+    group.add_argument(
+        "--until",
+        metavar="WHEN",
+        help=f"the end of the snooze: {when_help}; a date alone is the START of that day "
+        "(--until 2026-12-24 ends at 00:00 on the 24th)",
+    )
     group.add_argument(
         "--for", dest="duration", metavar="DURATION", help="how long: 12h, 7d, 2w, 1mo (calendar units)"
     )
@@ -112,10 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     agenda.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
     notify_test = command("notify-test", "send a test message to one channel")
-    notify_test.add_argument("channel", metavar="CHANNEL")
+    notify_test.add_argument("channel", metavar="CHANNEL", help="a channel name from the config's channels")
 
     export_ics = command("export-ics", "write every deadline window as an iCalendar file")
     export_ics.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+
+    from deadlinewatch.extract_command import add_extract_parser
+
+    add_extract_parser(commands)
     return parser
 
 
@@ -149,9 +196,10 @@ class CommandFailed(Exception):
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from deadlinewatch import commands, write_commands
+    from deadlinewatch import commands, extract_command, write_commands
 
     return {
+        "extract": extract_command.cmd_extract,
         "validate": cmd_validate,
         "replay": commands.cmd_replay,
         "status": commands.cmd_status,
@@ -184,12 +232,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from deadlinewatch.config.loader import load_config
 
     result = load_config(bootstrap.config_path(args.config), os.environ)
-    for warning in result.warnings:
-        print(f"{warning} (warning)", file=sys.stderr)
     if result.errors or result.config is None:
         for error in result.errors:
             print(error)
+        sys.stdout.flush()
+        for warning in result.warnings:
+            print(f"{warning} (warning)", file=sys.stderr)
         return EXIT_FAILURE
+    for warning in result.warnings:
+        print(f"{warning} (warning)", file=sys.stderr)
+    problem = result.config.delivery_problem()
+    if problem is not None:
+        print(f"{bootstrap.config_path(args.config)}: {problem} (warning)", file=sys.stderr)
     print(result.config.summary())
     return EXIT_OK
 

@@ -36,11 +36,35 @@ def _config(args: argparse.Namespace) -> LoadedConfig:
 
 
 def _store(args: argparse.Namespace, config: LoadedConfig, *, create: bool) -> Store | None:
-    url = bootstrap.database_url(getattr(args, "database", None), config)
+    return _open(args, config, create=create)[0]
+
+
+def _open(
+    args: argparse.Namespace, config: LoadedConfig, *, create: bool
+) -> tuple[Store | None, bootstrap.DatabaseChoice]:
+    """The store a command uses and which database it is (``--verbose`` says it on stderr).
+    Read-only commands (``create`` False) get None for a database that does not exist yet."""
     try:
-        return bootstrap.open_store(url, create=create)
+        choice = bootstrap.choose_database(
+            getattr(args, "database", None), config, bootstrap.config_path(args.config)
+        )
+    except bootstrap.DatabaseProblem as exc:
+        raise CommandFailed(str(exc)) from None
+    if getattr(args, "verbose", False):
+        print(f"database: {choice.shown()} ({choice.origin})", file=sys.stderr)
+    try:
+        store = bootstrap.open_store(choice.url, create=create)
+    except bootstrap.DatabaseProblem as exc:
+        raise CommandFailed(str(exc)) from None
     except Exception as exc:  # any driver error: say which database and why
-        raise CommandFailed(f"cannot open database {bootstrap.redact_url(url)}: {exc}") from exc
+        raise CommandFailed(f"cannot open database {choice.shown()}: {exc}") from exc
+    return store, choice
+
+
+def _database_footer(store: Store | None, choice: bootstrap.DatabaseChoice) -> str:
+    return f"database {choice.shown()}" + (
+        "" if store is not None else " (not created yet: nothing recorded)"
+    )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -64,7 +88,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
-    store = _store(args, config, create=False)
+    store, choice = _open(args, config, create=False)
     planner = Planner(situation_from_store(config.watchlist, store)[0])
     now = utc_now()
     states = commitment_states(planner, now)
@@ -86,7 +110,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
     for row in rows:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
-    print(f"\n{len(states)} commitments as of {format_utc(now)}")
+    print(f"\n{len(states)} commitments as of {format_utc(now)}; {_database_footer(store, choice)}")
     return EXIT_OK
 
 
@@ -96,7 +120,7 @@ OUTBOX_STATES = (NotificationState.PENDING, NotificationState.SENDING, Notificat
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     config = _config(args)
-    store = _store(args, config, create=False)
+    store, choice = _open(args, config, create=False)
     if args.failed:
         states: tuple[NotificationState, ...] | None = (NotificationState.FAILED,)
     else:
@@ -148,7 +172,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     else:
         what = "pending, in flight or failed (--all for the whole ledger)"
     shown = f"{len(records)} notification{'' if len(records) == 1 else 's'}"
-    print(f"{shown} {what}" + (f"; showing the newest {args.limit}" if len(records) == args.limit else ""))
+    limited = f"; showing the newest {args.limit}" if len(records) == args.limit else ""
+    print(f"{shown} {what}{limited}; {_database_footer(store, choice)}")
     return EXIT_OK
 
 
@@ -163,7 +188,13 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
         calendar_identity(store) if store is not None else None,
     )
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8", newline="")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CommandFailed(
+                f"cannot write --out {args.out}: {reason}; choose a file in a folder that exists"
+            ) from None
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)

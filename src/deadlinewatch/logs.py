@@ -35,5 +35,7 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "httpx", "uvicorn.access"):
+    # alembic says "Context impl SQLiteImpl" at every connection check; the start summary says
+    # which database is used.
+    for noisy in ("apscheduler", "httpx", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

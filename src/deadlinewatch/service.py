@@ -39,16 +39,20 @@ from deadlinewatch.delivery.factory import ChannelSet, build_channels, client_se
 from deadlinewatch.domain.events import ChannelFailing, ConfigError, EventData
 from deadlinewatch.domain.model import Status
 from deadlinewatch.domain.planning import Planner
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.scheduling import Wakeups
 from deadlinewatch.services.dispatch import Dispatcher
 from deadlinewatch.services.leadership import Leadership
 from deadlinewatch.services.planning import PlanningService
 from deadlinewatch.services.polling import SourcePoller, jitter_for
+from deadlinewatch.services.startup import StartupFacts
+from deadlinewatch.services.startup import summary as startup_summary
 from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
-from deadlinewatch.storage import NotificationRecord, Store
+from deadlinewatch.storage import NotificationRecord, NotificationState, Store
 from deadlinewatch.storage.errors import brief, is_disk_full
 from deadlinewatch.telemetry import ServiceTelemetry, config_digest
+from deadlinewatch.web.listener import dashboard_address
 from deadlinewatch.web.runtime import Action
 
 log = logging.getLogger("deadlinewatch.service")
@@ -74,12 +78,22 @@ class Service:
     """The running service. :meth:`run` returns the process exit code."""
 
     def __init__(
-        self, config_path: Path, config: LoadedConfig, store: Store, http_listen: str | None
+        self,
+        config_path: Path,
+        config: LoadedConfig,
+        store: Store,
+        http_listen: str | None,
+        *,
+        http_socket: socket.socket | None = None,
+        database: str = "",
     ) -> None:
         self.config_path = config_path
         self.config = config
         self.store = store
         self.http_listen = http_listen
+        self.http_socket = http_socket  # bound by `run` before anything else (see web.listener)
+        self.database = database  # as shown in the start summary
+        self.proxies = ProxySettings.from_env(os.environ)  # HTTPS_PROXY / NO_PROXY, for every client
         self.planning = PlanningService(store, utc_now)
         self.worker = PlanningWorker()  # the one thread that drives self.planning
         self.wakeups = Wakeups(self._plan)
@@ -88,6 +102,7 @@ class Service:
         self._planning_ready = False
         self._clock_jumps = JumpWatch()
         self._plan_failing = False
+        self._next_due: datetime | None = None  # what the last planning tick said comes next
         self._stop = asyncio.Event()
         self._plan_lock = asyncio.Lock()
         self._last_config_error: str | None = None
@@ -162,14 +177,13 @@ class Service:
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload_until_recorded("SIGHUP")))
         self._session = client_session()
-        self._http_client = make_client()
+        self._http_client = make_client(proxies=self.proxies)
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
+            self._channel_set = build_channels(self.config, self._session, proxies=self.proxies)
             await self.worker.run(lambda: self._install(self.config))
             digest = await asyncio.to_thread(config_digest, self.config.files)
             self.telemetry.config_loaded(digest, utc_now())
-            self._channel_set = build_channels(self.config, self._session)
-            self._announce()
             self.dispatcher = Dispatcher(
                 self.store,
                 self._channel_set.channels,
@@ -203,6 +217,7 @@ class Service:
             self.leadership.on_change(self._leadership_changed)
             await self._plan()
             self._planning_ready = True
+            await self._announce()
             self._schedule_sources()
             tasks = [
                 asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
@@ -210,7 +225,8 @@ class Service:
             ]
             server = self._http_server()
             if server is not None:
-                tasks.append(asyncio.create_task(server.serve(), name="http"))
+                sockets = [self.http_socket] if self.http_socket is not None else None
+                tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="http"))
             stop_waiter = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             failed = [t for t in done if t is not stop_waiter and t.exception() is not None]
@@ -240,17 +256,31 @@ class Service:
             await self._session.close()
             await self._http_client.aclose()
 
-    def _announce(self) -> None:
+    async def _announce(self) -> None:
+        """The start summary (:mod:`services.startup`), once, as one log record."""
         watchlist = self.config.watchlist
-        ready = ", ".join(sorted(self._channel_set.channels)) or "none"
-        log.info(
-            "deadlinewatch running: %d commitments, %d subscriptions; channels ready: %s",
-            len(watchlist.commitments),
-            len(watchlist.subscriptions),
-            ready,
+        now = utc_now()
+        try:
+            pending = (await asyncio.to_thread(self.store.counts_by_state))[NotificationState.PENDING]
+        except Exception:  # the summary must not stop the start
+            pending = 0
+        problem = self.config.delivery_problem()
+        facts = StartupFacts(
+            config=str(self.config_path.resolve()),
+            database=self.database or "(unknown)",
+            commitments=len(watchlist.commitments),
+            agreements=len(watchlist.agreements),
+            subscriptions=len(watchlist.subscriptions),
+            sources=len(self.config.sources),
+            ready=sorted(self._channel_set.channels),
+            skipped=dict(self._channel_set.skipped),
+            dashboard=dashboard_address(self.http_listen) if self.http_listen else None,
+            next_due=self._next_due,
+            pending=pending,
+            problems=(problem,) if problem else (),
+            leader=self.leadership.is_leader,
         )
-        for name, reason in sorted(self._channel_set.skipped.items()):
-            log.warning("channel %s skipped: %s", name, reason)
+        log.info(startup_summary(facts, now))
 
     # --- planning -------------------------------------------------------------------------------
 
@@ -282,6 +312,7 @@ class Service:
                 self._plan_failing = False
                 log.info("planning resumed: the database takes writes again")
             self.counters["plan_ticks_total"] += 1
+            self._next_due = following
             self.telemetry.plan_ticks.inc()
             if self.dispatcher is not None:
                 self.dispatcher.wake()
@@ -336,6 +367,9 @@ class Service:
             log.info("planning taken over: everything due up to now is decided")
 
     def _install(self, config: LoadedConfig) -> None:
+        # Channels without credentials get no ledger rows; the set is read here, in the worker,
+        # from the channels built just before (run and reload build them first).
+        self.planning.skip_channels = frozenset(self._channel_set.skipped)
         self.planning.set_watchlist(config.watchlist, leader=self.leadership.is_leader)
         if self.leadership.is_leader:  # calendar SEQUENCE: dues that moved with this config
             from deadlinewatch.web.calendar import record_versions  # icalendar: only when needed
@@ -427,10 +461,10 @@ class Service:
         config = result.config
         digest = await asyncio.to_thread(config_digest, config.files)
         self.telemetry.config_loaded(digest, utc_now())
+        old = self._channel_set
+        self._channel_set = build_channels(result.config, self._session, proxies=self.proxies)
         async with self._plan_lock:
             await self.worker.run(lambda: self._install(config))
-        old = self._channel_set
-        self._channel_set = build_channels(result.config, self._session)
         if self.dispatcher is not None:
             self.dispatcher.set_channels(self._channel_set.channels, self._channel_set.skipped)
         await old.aclose()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import sys
 
 from deadlinewatch import bootstrap
+from deadlinewatch.cli import EXIT_PORT_IN_USE
 from deadlinewatch.clock import utc_now
 from deadlinewatch.config.loader import LoadedConfig
 from deadlinewatch.delivery.base import CommitmentView, DeliveryError, Outgoing
@@ -15,26 +18,49 @@ from deadlinewatch.delivery.factory import build_channels, client_session
 from deadlinewatch.domain.events import Review
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.logs import setup_logging
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.service import Service, log
+from deadlinewatch.web.listener import ListenFailed, bind_listener
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Exit codes: 0 stopped cleanly, 1 invalid config / unusable database / a component failed,
+    3 the HTTP address could not be bound (checked first, before the database is touched)."""
     setup_logging()
     path = bootstrap.config_path(args.config)
     config = bootstrap.load_or_report(path)
     if config is None:
         print("deadlinewatch run: the config is invalid (errors above); nothing started", file=sys.stderr)
         return 1
-    url = bootstrap.database_url(args.database, config)
     try:
-        store = bootstrap.open_store(url)
+        choice = bootstrap.choose_database(args.database, config, path)
+    except bootstrap.DatabaseProblem as exc:
+        print(f"deadlinewatch run: {exc}", file=sys.stderr)
+        return 1
+    listen = args.http or config.http_listen
+    sock: socket.socket | None = None
+    if listen:
+        try:
+            sock = bind_listener(listen)
+        except ListenFailed as exc:
+            print(f"deadlinewatch run: {exc}; nothing started (exit {EXIT_PORT_IN_USE})", file=sys.stderr)
+            return EXIT_PORT_IN_USE
+    try:
+        store = bootstrap.open_store(choice.url)
     except Exception as exc:
-        print(f"deadlinewatch run: cannot open database {bootstrap.redact_url(url)}: {exc}", file=sys.stderr)
+        if sock is not None:
+            sock.close()
+        reason = (
+            str(exc)
+            if isinstance(exc, bootstrap.DatabaseProblem)
+            else f"cannot open database {choice.shown()}: {exc}"
+        )
+        print(f"deadlinewatch run: {reason}", file=sys.stderr)
         return 1
     assert store is not None
-    listen = args.http or config.http_listen
-    log.info("database %s; http %s", bootstrap.redact_url(url), listen or "off")
-    return asyncio.run(Service(path, config, store, listen).run())
+    log.info("database %s (%s); http %s", choice.shown(), choice.origin, listen or "off")
+    service = Service(path, config, store, listen, http_socket=sock, database=choice.shown())
+    return asyncio.run(service.run())
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
@@ -54,7 +80,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 async def _notify_test(config: LoadedConfig, name: str) -> int:
     session = client_session()
     try:
-        channel_set = build_channels(config, session)
+        channel_set = build_channels(config, session, proxies=ProxySettings.from_env(os.environ))
         if name in channel_set.skipped:
             print(
                 f"deadlinewatch notify-test: {name} is not configured: {channel_set.skipped[name]}",

@@ -8,7 +8,7 @@ import difflib
 import sys
 from collections.abc import Iterable
 
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch import bootstrap
 from deadlinewatch.cli import EXIT_OK, CommandFailed, UsageError, dump_json
@@ -19,7 +19,6 @@ from deadlinewatch.services.agenda import build_agenda, waiting_notices
 from deadlinewatch.services.commitment_report import build_commitment_report
 from deadlinewatch.services.situation import situation_from_store
 from deadlinewatch.storage import Store
-from deadlinewatch.storage.readonly import open_read_only
 
 __all__ = ["cmd_agenda", "cmd_show"]
 
@@ -93,17 +92,19 @@ def _config(args: argparse.Namespace) -> LoadedConfig:
 
 
 def _read_store(args: argparse.Namespace, config: LoadedConfig) -> tuple[str, Store | None]:
-    """The database URL in use and a read-only store on it (``None``: it does not exist yet)."""
-    url = bootstrap.database_url(getattr(args, "database", None), config)
+    """The database URL in use (resolved as for every command: see :func:`bootstrap.choose_database`)
+    and a read-only store on it (``None``: it does not exist yet)."""
     try:
-        return url, open_read_only(url)
-    except ArgumentError:
-        raise CommandFailed(
-            f"database {url!r} is not a database URL: use sqlite:///PATH (or sqlite:////ABSOLUTE/PATH) "
-            "or postgresql+psycopg://USER@HOST/NAME"
-        ) from None
+        choice = bootstrap.choose_database(
+            getattr(args, "database", None), config, bootstrap.config_path(args.config)
+        )
+        if getattr(args, "verbose", False):
+            print(f"database: {choice.shown()} ({choice.origin})", file=sys.stderr)
+        return choice.url, bootstrap.open_store(choice.url, create=False)
+    except bootstrap.DatabaseProblem as exc:
+        raise CommandFailed(str(exc)) from None
     except (SQLAlchemyError, ImportError) as exc:
-        raise _unreadable(url, exc) from None
+        raise _unreadable(choice.url, exc) from None
 
 
 def _unreadable(url: str, exc: BaseException) -> CommandFailed:

@@ -189,10 +189,25 @@ class ServiceProcess:
 
     @classmethod
     def start(
-        cls, cwd: Path, config: Path, database: str, env: dict[str, str] | None = None
+        cls,
+        cwd: Path,
+        config: Path,
+        database: str,
+        env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> ServiceProcess:
         process = subprocess.Popen(
-            [sys.executable, "-m", "deadlinewatch", "run", "--config", str(config), "--database", database],
+            [
+                sys.executable,
+                "-m",
+                "deadlinewatch",
+                "run",
+                "--config",
+                str(config),
+                "--database",
+                database,
+                *extra_args,
+            ],
             cwd=cwd,
             env=service_env(env),
             stdout=subprocess.PIPE,

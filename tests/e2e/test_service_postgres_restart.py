@@ -52,6 +52,7 @@ OUTAGE_SECONDS = 5.0
 REMIND_BEFORE = 2  # seconds
 FIRST_DUE = 8  # seconds after start: the first reminder is at 6 s
 EVERY = 3  # seconds between dues
+RELOAD_MARGIN = 4  # seconds the reload that brings the commitments has before "start"
 COMMITMENTS = 8  # c0..c7: dues at 8, 11, ..., 29 s; reminders at 6, 9, ..., 27 s
 # l0..l3: reminders well before their dues (at 8, 11, 14, 17 s; dues at 16, 19, 22, 25 s), so a
 # reminder due during the outage is still worth sending once the database is back.
@@ -201,9 +202,6 @@ def test_postgres_restart_while_notifications_are_due_loses_nothing_and_repeats_
         cluster.init()
         print(f"\nprivate cluster on 127.0.0.1:{cluster.port}, started in {cluster.start():.2f} s")
 
-        start = whole_second(utc_now())
-        dues = [start + timedelta(seconds=FIRST_DUE + EVERY * i) for i in range(COMMITMENTS)]
-        long_dues = [start + timedelta(seconds=s) for s in LONG_DUES]
         config = tmp_path / "config"
         write_config(
             config,
@@ -218,12 +216,26 @@ def test_postgres_restart_while_notifications_are_due_loses_nothing_and_repeats_
                     },
                     "long": {"remind_before": [f"{LONG_REMIND_BEFORE}s"]},
                 },
+                "subscriptions": [{"name": "desk", "notify": ["console"]}],
+            },
+        )
+        service = ServiceProcess.start(tmp_path, config, cluster.url)
+        services.append(service)
+        service.wait_ready()
+        # The commitments arrive by a reload once the service runs, their instants counted from
+        # then: a slow start on a loaded machine cannot push the first instant into the past.
+        start = whole_second(utc_now()) + timedelta(seconds=RELOAD_MARGIN)
+        dues = [start + timedelta(seconds=FIRST_DUE + EVERY * i) for i in range(COMMITMENTS)]
+        long_dues = [start + timedelta(seconds=s) for s in LONG_DUES]
+        write_config(
+            config,
+            {
                 "commitments": [
                     *(commitment(f"c{i}", due) for i, due in enumerate(dues)),
                     *(commitment(f"l{i}", due, policy="long") for i, due in enumerate(long_dues)),
-                ],
-                "subscriptions": [{"name": "desk", "notify": ["console"]}],
+                ]
             },
+            name="commitments.yaml",
         )
         expected: dict[str, Occurrence] = {}
         schedule = [(f"c{i}", due, REMIND_BEFORE) for i, due in enumerate(dues)]
@@ -239,12 +251,6 @@ def test_postgres_restart_while_notifications_are_due_loses_nothing_and_repeats_
                 )
         overdue_at = {o.subject: o.instant for o in expected.values() if o.event is EventKind.OVERDUE}
 
-        service = ServiceProcess.start(tmp_path, config, cluster.url)
-        services.append(service)
-        service.wait_ready()
-        ready_after = (utc_now() - start).total_seconds()
-        print(f"service ready {ready_after:.2f} s after the start instant {iso(start)}")
-        assert ready_after < FIRST_DUE - REMIND_BEFORE, "the service started after the first instant"
 
         def arrived() -> Counter[str]:
             return Counter(c.key for c in console_arrivals(service.stdout_lines()))

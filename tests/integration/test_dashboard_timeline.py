@@ -47,7 +47,8 @@ def client(store: Store, tmp_path: Path) -> TestClient:
     (folder / "deadlinewatch.yaml").write_text(CONFIG, encoding="utf-8")
     result = load_config(folder, {})
     assert result.config is not None, result.errors
-    return TestClient(create_app(StaticRuntime(store=store, loaded_config=result.config, clock=lambda: NOW)))
+    app = create_app(StaticRuntime(store=store, loaded_config=result.config, clock=lambda: NOW))
+    return TestClient(app, base_url="http://localhost")  # a host the app serves by default
 
 
 def _row(page: str, commitment_id: str) -> str:

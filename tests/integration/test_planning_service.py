@@ -208,6 +208,18 @@ def test_a_follower_installs_the_config_but_announces_nothing(store: Store, tmp_
     assert leader.set_watchlist(moved) == 1
 
 
+def test_channels_without_credentials_get_no_ledger_rows(store: Store, tmp_path: Path) -> None:
+    watchlist = load(tmp_path, CONFIG)
+    clock = Clock(datetime(2020, 3, 1, tzinfo=UTC))
+    service = PlanningService(store, clock)
+    service.skip_channels = frozenset({"mail"})  # what `run` sets for a channel it skips
+    service.set_watchlist(watchlist)
+    run_until(service, clock, datetime(2020, 3, 12, 12, tzinfo=UTC))
+    rows = ledger(store)
+    assert ("reminder", "first", "desk", "pending") in rows
+    assert {row[2] for row in rows} == {"desk"}
+
+
 def repeat_of(notice: object) -> int | None:
     """The ``repeat`` of an overdue notice or ledger row (None for other events)."""
     data = getattr(notice, "data", None)

@@ -65,6 +65,20 @@ class LoadedConfig:
         ]
         return f"config OK: {', '.join(counts)} (from {_count(len(self.files), 'file')})"
 
+    def delivery_problem(self) -> str | None:
+        """Why nothing can ever be sent, or None: no subscriptions, or none of them names a channel
+        that is configured (credentials present)."""
+        subscriptions = self.watchlist.subscriptions
+        if not subscriptions:
+            return "no subscriptions: nothing will ever be sent (add one under 'subscriptions:')"
+        ready = {name for name, channel in self.channels.items() if channel.configured}
+        if not any(ready.intersection(s.notify) for s in subscriptions):
+            return (
+                "no subscription notifies a configured channel (their channels lack credentials, or "
+                "they name none): nothing will be sent until one is configured"
+            )
+        return None
+
     def locate(self, *path: str | int) -> str | None:
         """``FILE:LINE`` of e.g. ``("commitments", "syria-elections")`` or
         ``("commitments", "syria-elections", "due")``; ``None`` when unknown."""

@@ -64,7 +64,7 @@ _VOCABULARY = _vocabulary()
 @dataclass(frozen=True)
 class LoadResult:
     config: LoadedConfig | None  # None when there are errors
-    errors: tuple[ConfigIssue, ...]  # sorted by file, line, column
+    errors: tuple[ConfigIssue, ...]  # files that cannot be read or parsed first, then by file, line, column
     warnings: tuple[ConfigIssue, ...]
 
 
@@ -78,19 +78,35 @@ def load_config(path: Path, env: Mapping[str, str]) -> LoadResult:
 def _load(path: Path, env: Mapping[str, str]) -> LoadResult:
     log = IssueLog()
     collected = Collected()
+    unreadable: list[ConfigIssue] = []  # files that could not be read or parsed as YAML
     for file in _config_files(path, log):
         collected.files.append(file)
+        before = len(log.errors)
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             log.error(Place(str(file), 1, 1), "(file)", f"cannot read the file: {exc}")
-            continue
-        document = parse_document(text, str(file), env, log)
-        if document is not None:
-            _collect(document.data, document.marks, collected, log)
+        else:
+            document = parse_document(text, str(file), env, log)
+            if document is not None:
+                _collect(document.data, document.marks, collected, log)
+                continue
+        unreadable.extend(log.errors[before:])
     _validate(collected, log)
-    check_all(collected, env, log)
-    errors = tuple(sorted(log.errors))
+    if unreadable:
+        # What the unread files hold is unknown: references into them would all be reported as
+        # "unknown ...". Report the files first and skip the checks across items.
+        files = ", ".join(sorted({issue.file for issue in unreadable}))
+        log.warning(
+            Place(str(path), 1, 1),
+            "(config)",
+            f"checks across files (unknown ids, channels, policies) were skipped because {files} could "
+            "not be read; fix it and validate again",
+        )
+    else:
+        check_all(collected, env, log)
+    first = set(unreadable)
+    errors = tuple(sorted(first)) + tuple(sorted(e for e in log.errors if e not in first))
     warnings = tuple(sorted(log.warnings))
     if errors:
         return LoadResult(None, errors, warnings)

@@ -22,8 +22,10 @@ from deadlinewatch.delivery.email import EmailChannel, SmtpSettings
 from deadlinewatch.delivery.slack import SlackChannel
 from deadlinewatch.delivery.slack_webhook import SlackWebhookChannel
 from deadlinewatch.durations import Duration
+from deadlinewatch.proxies import ProxySettings
 
 _DAY = 86_400.0
+SLACK_API_URL = "https://slack.com/api/"  # slack-sdk's default base_url
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class ChannelSet:
 
 
 def client_session() -> aiohttp.ClientSession:
-    """The one aiohttp session the Slack channels share; proxies are never read from the environment."""
+    """The one aiohttp session the Slack channels share. It reads no proxy from the environment
+    itself: each channel is given the proxy :class:`ProxySettings` picks for its URL."""
     return aiohttp.ClientSession(trust_env=False)
 
 
@@ -90,19 +93,25 @@ def build_channel(
     *,
     stdout: TextIO | None = None,
     clock: Callable[[], datetime] | None = None,
+    proxies: ProxySettings | None = None,
 ) -> Channel:
-    """The channel for one configured (``model.configured``) channel config."""
+    """The channel for one configured (``model.configured``) channel config; ``proxies`` (None:
+    direct) picks each HTTP channel's proxy from its URL."""
+    proxies = proxies or ProxySettings()
     if isinstance(model, schema.SlackChannel):
+        api_url = str(model.api_url) if model.api_url else None
         return SlackChannel(
             name=name,
             channel=model.channel,
             token=_secret(model.token),
             session=session,
-            api_url=str(model.api_url) if model.api_url else None,
+            api_url=api_url,
             pace=seconds(model.pace),
+            proxy=proxies.for_url(api_url or SLACK_API_URL),
         )
     if isinstance(model, schema.SlackWebhookChannel):
-        return SlackWebhookChannel(name=name, url=_secret(model.url), session=session)
+        url = _secret(model.url)
+        return SlackWebhookChannel(name=name, url=url, session=session, proxy=proxies.for_url(url))
     if isinstance(model, schema.EmailChannel):
         return EmailChannel(
             name=name, to=[str(a) for a in model.to], smtp=smtp_settings(smtp[model.smtp]), clock=clock
@@ -116,9 +125,11 @@ def build_channels(
     *,
     stdout: TextIO | None = None,
     clock: Callable[[], datetime] | None = None,
+    proxies: ProxySettings | None = None,
 ) -> ChannelSet:
     """A :class:`ChannelSet` for every channel of ``config``. ``session`` must not trust the
-    environment (see :func:`client_session`); ``stdout`` is the console channels' stream."""
+    environment (see :func:`client_session`); ``stdout`` is the console channels' stream;
+    ``proxies`` the outbound proxies (None: every channel connects directly)."""
     channels: dict[str, Channel] = {}
     skipped: dict[str, str] = {}
     for name, model in sorted(config.channels.items()):
@@ -126,7 +137,9 @@ def build_channels(
             skipped[name] = skip_reason(name, model, config.smtp)
             continue
         try:
-            channels[name] = build_channel(name, model, config.smtp, session, stdout=stdout, clock=clock)
+            channels[name] = build_channel(
+                name, model, config.smtp, session, stdout=stdout, clock=clock, proxies=proxies
+            )
         except (KeyError, ValueError) as exc:
             skipped[name] = f"cannot be built: {exc}"
     return ChannelSet(channels=channels, skipped=skipped)

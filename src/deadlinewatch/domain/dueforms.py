@@ -71,9 +71,18 @@ def parse_due_text(text: str) -> DueSpec:
         raise ValueError(f"{text[:60]!r} is not a due date: {exc}") from None
 
 
+_DAY_PREFIX = re.compile(r"\d{4}-\d\d-\d\d")
+
+
 def parse_local_datetime(text: str) -> datetime:
-    """``2016-08-31`` (00:00) or ``2016-08-31T10:00[Z|+02:00]``: naive (local) or aware."""
-    spec = _parse_calendar(text.strip())
+    """``2016-08-31`` (00:00) or ``2016-08-31T10:00[Z|+02:00]``: naive (local) or aware. Any other
+    form is refused without listing the due forms (``asap`` is a due, not a time)."""
+    try:
+        spec: DueSpec | None = _parse_calendar(text.strip())
+    except ValueError:
+        if _DAY_PREFIX.match(text.strip()):
+            raise  # a date with a wrong part (2016-02-30): the message says which
+        spec = None
     if isinstance(spec, AbsoluteDue):
         return spec.instant
     if isinstance(spec, CalendarDue) and spec.precision in (Precision.DAY, Precision.INSTANT):

@@ -53,6 +53,9 @@ class PlanningService:
         self._marker: tuple[int, int, int] | None = None
         self._expected: datetime | None = None  # the wake-up the last tick asked for
         self.decided = 0
+        # Channels without credentials: their rows are not written at all (``run`` lists them once
+        # at start); set by the service whenever it builds its channels.
+        self.skip_channels: frozenset[str] = frozenset()
         # Called (from the planning thread) after each chunk of decisions is written.
         self.on_recorded: Callable[[], None] = lambda: None
 
@@ -222,20 +225,26 @@ class PlanningService:
         for start in range(0, len(decisions.notices), _CHUNK):
             rows: list[NewNotification] = []
             for notice in decisions.notices[start : start + _CHUNK]:
-                rows.extend(new_notifications(notice, brief(notice)))
+                rows.extend(self._wanted(new_notifications(notice, brief(notice))))
             self.decided += self.store.insert_notifications(rows)
             self.on_recorded()
         superseded: list[NewNotification] = []
         for notice in decisions.superseded:
             superseded.extend(
-                new_notifications(
-                    notice,
-                    state=NotificationState.SUPERSEDED,
-                    reason="caught up: a later occurrence was sent",
+                self._wanted(
+                    new_notifications(
+                        notice,
+                        state=NotificationState.SUPERSEDED,
+                        reason="caught up: a later occurrence was sent",
+                    )
                 )
             )
         if superseded:
             self.store.insert_notifications(superseded)
+
+    def _wanted(self, rows: list[NewNotification]) -> list[NewNotification]:
+        skip = self.skip_channels
+        return [row for row in rows if row.channel not in skip] if skip else rows
 
 
 _CHUNK = 500

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 import httpx
 
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.sources.base import SourceError, shorten
 
 __all__ = [
@@ -36,16 +37,44 @@ MAX_REDIRECTS = 5
 USER_AGENT = "deadlinewatch/0.1 (commitment status watcher)"
 
 
-def make_client(*, max_connections: int = 100) -> httpx.AsyncClient:
-    """The shared client: no proxy or netrc from the environment, at most 5 redirects."""
+def make_client(*, max_connections: int = 100, proxies: ProxySettings | None = None) -> httpx.AsyncClient:
+    """The shared client: at most 5 redirects, nothing read from the environment by httpx itself;
+    with ``proxies`` each request goes through the proxy :meth:`ProxySettings.for_url` picks
+    (``NO_PROXY`` included), else direct."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    transport = _ProxyRouting(proxies, limits) if proxies is not None and proxies.any else None
     return httpx.AsyncClient(
         trust_env=False,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(30.0),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        limits=limits,
+        transport=transport,
     )
+
+
+class _ProxyRouting(httpx.AsyncBaseTransport):
+    """Sends each request direct or through its proxy, decided per URL (redirects included)."""
+
+    def __init__(self, proxies: ProxySettings, limits: httpx.Limits) -> None:
+        self._proxies = proxies
+        self._direct = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        self._via = {
+            url: httpx.AsyncHTTPTransport(proxy=url, limits=limits, trust_env=False)
+            for url in {proxies.http, proxies.https}
+            if url
+        }
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = self._proxies.for_url(str(request.url))
+        transport = self._via[proxy] if proxy is not None else self._direct
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._direct.aclose()
+        for transport in self._via.values():
+            await transport.aclose()
 
 
 @dataclass(frozen=True)

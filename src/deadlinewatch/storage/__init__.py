@@ -2,7 +2,14 @@
 the engine keeps between runs. Outside this package, use :class:`Store`, the records and the
 engine/migration functions re-exported here; table classes stay inside."""
 
-from deadlinewatch.storage.database import create_db_engine, current_revision, migrate
+from deadlinewatch.storage.database import (
+    SchemaCheck,
+    SchemaState,
+    check_schema,
+    create_db_engine,
+    current_revision,
+    migrate,
+)
 from deadlinewatch.storage.records import (
     AckRecord,
     NewNotification,
@@ -20,10 +27,13 @@ __all__ = [
     "NewNotification",
     "NotificationRecord",
     "NotificationState",
+    "SchemaCheck",
+    "SchemaState",
     "SnoozeRecord",
     "SourceState",
     "StatusChangeRecord",
     "Store",
+    "check_schema",
     "create_db_engine",
     "current_revision",
     "migrate",

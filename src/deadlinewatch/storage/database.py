@@ -18,11 +18,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool, StaticPool
@@ -72,7 +75,8 @@ def create_db_engine(url: str, *, echo: bool = False, timeouts: Timeouts = PG_TI
     """An engine for ``url`` (``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql+psycopg://…``).
 
     ``sqlite:///:memory:`` uses one shared connection (StaticPool), so every session sees the same
-    private database — what ``replay`` needs.
+    private database — what ``replay`` needs. Read-only commands use
+    :func:`deadlinewatch.storage.readonly.open_read_only` instead.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -159,6 +163,45 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
+
+
+class SchemaState(Enum):
+    """Where a database's schema stands against this program's migrations."""
+
+    EMPTY = "empty"  # no deadlinewatch schema yet
+    CURRENT = "current"
+    OLDER = "older"  # a known revision before head: ``migrate`` upgrades it
+    NEWER = "newer"  # a revision this program does not know: written by a newer deadlinewatch
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    state: SchemaState
+    revision: str | None  # the database's
+    head: str  # this program's
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def check_schema(engine: Engine) -> SchemaCheck:
+    """Read the database's schema revision (a plain read: no lock beyond it, nothing written)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    assert head is not None
+    revision = current_revision(engine)
+    if revision is None:
+        return SchemaCheck(SchemaState.EMPTY, None, head)
+    if revision == head:
+        return SchemaCheck(SchemaState.CURRENT, revision, head)
+    try:
+        script.get_revision(revision)
+    except AlembicError:
+        return SchemaCheck(SchemaState.NEWER, revision, head)
+    return SchemaCheck(SchemaState.OLDER, revision, head)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -40,7 +40,6 @@ from deadlinewatch.web.slack_replay import slack_once
 __all__ = ["slack_actions_router"]
 
 log = logging.getLogger("deadlinewatch.slack_actions")
-REPLAY_WINDOW_SECONDS = 5 * 60
 _MAX_BODY = 256 * 1024
 
 
@@ -95,27 +94,9 @@ def _action(action_id: str, commitment_id: str, who: Actor) -> Action:
     return act
 
 
-class _Seen:
-    """Signatures answered within the replay window: Slack retries a request it got no answer to
-    in time, and a retried press must not be recorded twice."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
-
-    def first_time(self, signature: str, now: float) -> bool:
-        for key, at in list(self._seen.items()):
-            if at < now - REPLAY_WINDOW_SECONDS:
-                del self._seen[key]
-        if signature in self._seen:
-            return False
-        self._seen[signature] = now
-        return True
-
-
 def slack_actions_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
     handled = {ACTION_ACK, ACTION_UNACK, ACTION_SNOOZE_7D, ACTION_UNSNOOZE, ACTION_FULFILLED}
-    seen = _Seen()
 
     @router.post("/slack/actions", dependencies=[Depends(slack_once(runtime))])
     async def slack_actions(request: Request) -> dict[str, Any]:
@@ -132,8 +113,6 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
             valid = False
         if not valid:
             raise HTTPException(401, detail="invalid or expired Slack signature")
-        if not seen.first_time(request.headers.get("x-slack-signature", ""), runtime.now().timestamp()):
-            return _ephemeral("Already handled (Slack sent this request again); nothing new recorded.")
         try:
             form = parse_qs(body.decode("utf-8"), strict_parsing=False)
             payload = json.loads(form["payload"][0])
