@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from deadlinewatch.clock import utc_now
+from deadlinewatch.clock import offset, utc_now
 
 PLAN_JOB = "plan"
 SAFETY_JOB = "safety-tick"
@@ -59,7 +59,7 @@ class Wakeups:
             self._timed_plan,
             "date",
             args=[run_date],
-            run_date=run_date,
+            run_date=run_date - offset(),  # APScheduler reads the system clock
             id=PLAN_JOB,
             replace_existing=True,
             max_instances=4,
@@ -82,7 +82,7 @@ class Wakeups:
             jitter=max(0, int(jitter)) or None,
             id=job_id,
             replace_existing=True,
-            next_run_time=utc_now(),
+            next_run_time=utc_now() - offset(),
         )
 
     def remove_jobs(self, prefix: str, keep: set[str]) -> None:

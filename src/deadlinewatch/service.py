@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from deadlinewatch.actions import ActionResult
-from deadlinewatch.clock import utc_now
+from deadlinewatch.clock import JumpWatch, utc_now
 from deadlinewatch.config.fingerprint import config_fingerprint
 from deadlinewatch.config.loader import LoadedConfig, load_config
 from deadlinewatch.config.schema import SourceConfig
@@ -50,6 +50,7 @@ from deadlinewatch.services.startup import summary as startup_summary
 from deadlinewatch.services.worker import PlanningWorker
 from deadlinewatch.sources.fetch import make_client
 from deadlinewatch.storage import NotificationRecord, NotificationState, Store
+from deadlinewatch.storage.errors import brief, is_disk_full
 from deadlinewatch.telemetry import ServiceTelemetry, config_digest
 from deadlinewatch.web.listener import dashboard_address
 from deadlinewatch.web.runtime import Action
@@ -99,6 +100,8 @@ class Service:
         # Every replica delivers; only the leader plans, polls and refreshes (SPEC §10).
         self.leadership = Leadership(store.engine)
         self._planning_ready = False
+        self._clock_jumps = JumpWatch()
+        self._plan_failing = False
         self._next_due: datetime | None = None  # what the last planning tick said comes next
         self._stop = asyncio.Event()
         self._plan_lock = asyncio.Lock()
@@ -172,7 +175,7 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+            loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self._reload_until_recorded("SIGHUP")))
         self._session = client_session()
         self._http_client = make_client(proxies=self.proxies)
         try:
@@ -285,18 +288,29 @@ class Service:
         if not self.leadership.is_leader:
             return  # a follower only delivers
         async with self._plan_lock:
-            if not self.leadership.is_leader:
+            if not await self.leadership.confirm():  # a stopped leader steps down here first
                 return
             try:
                 following = await self.worker.run(self.planning.tick)
-            except Exception:
-                # Typically the database is restarting: try again soon, not at the safety tick, so
-                # nothing due meanwhile is late by more than a few seconds once it answers.
-                log.exception("planning failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+            except Exception as exc:
+                # Typically the database is restarting or its disk is full: try again soon, not at
+                # the safety tick, so nothing due meanwhile is late by more than a few seconds once
+                # it answers (what fell due meanwhile then follows the catch-up rules).
+                if is_disk_full(exc):
+                    if not self._plan_failing:
+                        log.error(
+                            "planning failed: %s; retrying every %.0f s", brief(exc), PLAN_RETRY_SECONDS
+                        )
+                else:
+                    log.exception("planning failed; retrying in %.0f s", PLAN_RETRY_SECONDS)
+                self._plan_failing = True
                 if not self._stop.is_set():
                     now = utc_now()
                     self.wakeups.wake_at(now + timedelta(seconds=PLAN_RETRY_SECONDS), now)
                 return
+            if self._plan_failing:
+                self._plan_failing = False
+                log.info("planning resumed: the database takes writes again")
             self.counters["plan_ticks_total"] += 1
             self._next_due = following
             self.telemetry.plan_ticks.inc()
@@ -312,10 +326,23 @@ class Service:
     async def _refresh(self) -> None:
         """Pick up status changes, acks and snoozes recorded by other processes (the CLI, other
         replicas). A follower only refreshes its view (what it delivers is still checked against
-        them); the leader plans from them. Also reload a config edited without the watcher
-        noticing (an edit made while the service was starting)."""
+        them); the leader plans from them. Also notices a jump of the wall clock: the leader plans
+        at once (the scheduler's wake-up was set on the clock before the jump); and reloads a config
+        edited without the watcher noticing (an edit made while the service was starting)."""
+        jump = self._clock_jumps.check()
+        if jump is not None:
+            seconds_ = jump.total_seconds()
+            log.warning(
+                "the wall clock jumped %s by %.1f s; planning again now",
+                "forward" if seconds_ > 0 else "back",
+                abs(seconds_),
+            )
+            if self.leadership.is_leader:
+                await self._plan()
         if await asyncio.to_thread(config_fingerprint, self.config_path) != self._fingerprint:
-            await self.reload("config files changed")
+            # In the background: while the database refuses writes it retries every few seconds,
+            # and this job must go on noticing changes and clock jumps meanwhile.
+            self._spawn(self._reload_until_recorded("config files changed"))
         try:
             changed = await self.worker.run(self.planning.refresh)
         except Exception as exc:
@@ -336,6 +363,8 @@ class Service:
         async with self._plan_lock:
             await self.worker.run(lambda: self._install(self.config))  # announce what the last leader missed
         await self._plan()
+        if self.leadership.is_leader and not self._plan_failing:
+            log.info("planning taken over: everything due up to now is decided")
 
     def _install(self, config: LoadedConfig) -> None:
         # Channels without credentials get no ledger rows; the set is read here, in the worker,
@@ -389,7 +418,7 @@ class Service:
 
     def _poll_job(self, source: SourceConfig) -> Any:
         async def poll() -> None:
-            if self.poller is not None and self.leadership.is_leader:
+            if self.poller is not None and await self.leadership.confirm():
                 report = await self.poller.poll(source)
                 self.telemetry.source_polled(source.id, report.outcome.value, report.ok, utc_now())
                 log.debug("polled %s: %s", source.id, report)
@@ -444,6 +473,23 @@ class Service:
         await self._plan()
         return True
 
+    async def _reload_until_recorded(self, reason: str) -> None:
+        """:meth:`reload`, again every few seconds while the database refuses what it records (a
+        full disk, an outage): a reload must never stop the config watcher, nor the service."""
+        while not self._stop.is_set():
+            try:
+                await self.reload(reason)
+                return
+            except Exception as exc:
+                log.error(
+                    "config reload (%s) could not be recorded in the database: %s; retrying in %.0f s",
+                    reason,
+                    brief(exc),
+                    PLAN_RETRY_SECONDS,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), PLAN_RETRY_SECONDS)
+
     async def _watch_config(self) -> None:
         from watchfiles import awatch
 
@@ -452,7 +498,7 @@ class Service:
         folder = self.config_path if single is None else self.config_path.parent
         async for changes in awatch(folder, stop_event=self._stop, debounce=300, recursive=single is None):
             if any(_is_config_file(Path(p), single) for _, p in changes):
-                await self.reload("file change")
+                await self._reload_until_recorded("file change")
 
     def _http_server(self) -> Any:
         if not self.http_listen:

@@ -315,7 +315,7 @@ class Arrival:
 
 
 _LABEL_EVENTS: tuple[tuple[str, EventKind], ...] = (
-    ("Reminder:", EventKind.REMINDER),
+    ("Reminder", EventKind.REMINDER),  # "Reminder: …", or "Reminder (…; sent late)" when caught up
     ("Window open", EventKind.WINDOW_OPEN),
     ("Overdue", EventKind.OVERDUE),
     ("Escalation", EventKind.ESCALATION),

@@ -3,16 +3,19 @@
 Runs ``http.server.ThreadingHTTPServer`` on 127.0.0.1 and a free port in a background thread, so
 it serves any event loop (each test may ``asyncio.run`` its own). Implements ``POST /api/auth.test``
 and ``POST /api/chat.postMessage`` (JSON or form body, bearer token or ``token`` field), records
-every request, and plays scripted failures: ``fail_next(429, retry_after=...)``, ``fail_next(500)``,
+every request (``state.delay`` slows each ``chat.postMessage`` answer), and plays scripted failures:
+``fail_next(429, retry_after=...)``, ``fail_next(500)``,
 tokens answered with ``invalid_auth``, unknown channels with ``channel_not_found``. ``POST
 /webhook`` behaves like an incoming webhook (``ok`` as text).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +47,7 @@ class SlackApiState:
     failures: deque[ScriptedFailure] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    delay: float = 0.0  # seconds before answering each chat.postMessage (a slow Slack)
 
 
 def _decode_body(content_type: str, raw: bytes) -> dict[str, Any]:
@@ -74,7 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client went away
+            self.wfile.write(body)
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -106,6 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/api/auth.test":
             self._answer(200, {"ok": True, "user_id": "UBOT", "team": "test", "bot_id": "BBOT"})
         elif self.path == "/api/chat.postMessage":
+            if state.delay > 0:
+                time.sleep(state.delay)
             channel = str(body.get("channel", ""))
             if not channel or (state.channels is not None and channel not in state.channels):
                 self._answer(200, {"ok": False, "error": "channel_not_found"})

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ from deadlinewatch.domain.model import COMMITMENT_EVENTS
 from deadlinewatch.services.backoff import Backoff
 from deadlinewatch.services.messages import outgoing_for
 from deadlinewatch.storage import NotificationRecord, Store
+from deadlinewatch.storage.errors import brief
 from deadlinewatch.telemetry import DeliveryOutcome, ServiceTelemetry
 
 log = logging.getLogger("deadlinewatch.dispatch")
@@ -57,6 +59,7 @@ T = TypeVar("T")
 FAILING_STATE_PREFIX = "channel_failing:"
 TERMINAL_AT_RELEASE = "commitment terminal at release"
 _ERROR_LIMIT = 1000
+_STALL_SECONDS = 0.5  # a flush unanswered this long holds new sends (see _while_recording_stalls)
 _THREAD_CACHE_LIMIT = 50_000  # (channel, commitment) pairs kept in memory before trimming
 
 
@@ -102,6 +105,10 @@ class Dispatcher:
         self._is_relevant = is_relevant
         self._on_channel_failing = on_channel_failing
         self._lease = lease_seconds
+        # A lease is trusted without asking the database until this long after its claim/renewal
+        # began (a margin for the clocks of the other replicas and the time the claim took).
+        self._lease_trust = lease_seconds * 0.75
+        self._lease_ok: dict[int, float] = {}  # row id -> monotonic instant the trust ends
         self._batch = batch
         self._backoff = backoff if backoff is not None else Backoff()
         self._poll_ceiling = poll_ceiling
@@ -128,6 +135,8 @@ class Dispatcher:
         self._new_threads: dict[tuple[str, str], str] = {}
         self._recording: set[int] = set()  # in _accepted or in the flush being written
         self._flush_lock = asyncio.Lock()
+        self._flush_started: float | None = None  # monotonic start of the flush under way
+        self._stalled = False
         self._flush_soon = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
@@ -203,13 +212,22 @@ class Dispatcher:
     # --- claiming and workers -------------------------------------------------------------------
 
     async def _claim(self, now: datetime, limit: int) -> int:
+        started = time.monotonic()
         rows = await asyncio.to_thread(self._store.claim_due, now, limit, self._lease, self.owner)
-        if self._stopping:
-            await self._retry_db(self._store.release_claims, [r.id for r in rows], self.owner, now)
+        if not self._stopping:
+            await self._load_threads(rows)
+        if self._stopping:  # (checked after every await: a drain that began meanwhile gave back
+            # the queues it saw, not these rows)
+            mine = [r.id for r in rows if r.id not in self._claimed]
+            await self._retry_db(self._store.release_claims, mine, self.owner, now)
             return 0
-        await self._load_threads(rows)
         for row in rows:
+            if row.id in self._claimed:
+                # Ours already, in flight: its lease looked expired because the wall clock jumped
+                # forward past it. The claim only renewed it; sending it again would be a duplicate.
+                continue
             self._claimed[row.id] = row
+            self._lease_ok[row.id] = started + self._lease_trust
             self._queues.setdefault(row.channel, deque()).append(row)
             if row.channel not in self._workers:
                 self._workers[row.channel] = asyncio.create_task(
@@ -220,6 +238,48 @@ class Dispatcher:
     async def _join(self) -> None:
         while self._workers:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def _while_recording_stalls(self) -> None:
+        """Hold new sends while the database has not confirmed the last batch of outcomes for
+        over ``_STALL_SECONDS`` (a cut connection, an outage, a full disk): every message sent
+        meanwhile would be sent again by whoever takes its row once the lease ends."""
+        while not self._stopping:
+            started = self._flush_started
+            if started is None or time.monotonic() - started < _STALL_SECONDS:
+                return
+            if not self._stalled:
+                self._stalled = True
+                log.warning(
+                    "the database has not recorded deliveries for %.1f s: holding new sends until it does",
+                    _STALL_SECONDS,
+                )
+            await asyncio.sleep(0.05)
+
+    async def _still_ours(self, row: NotificationRecord) -> bool:
+        """Whether the lease on ``row`` is certainly still ours, just before handing it to its
+        channel. Free while the lease, as last claimed or renewed, has some time left (monotonic
+        time, which runs on while the process is stopped); else one renewal asks the database: a
+        row another dispatcher took meanwhile (after a stop, a freeze, a cut network) is not sent."""
+        if time.monotonic() < self._lease_ok.get(row.id, float("-inf")):
+            return True
+        started = time.monotonic()
+        now = self._clock()
+        try:
+            kept = await asyncio.to_thread(
+                self._store.renew_leases, [row.id], self.owner, now + timedelta(seconds=self._lease), now
+            )
+        except SQLAlchemyError as exc:
+            log.warning("cannot confirm the lease on notification %s (not sent now): %s", row.id, _short(exc))
+            return False
+        if row.id not in kept:
+            log.warning(
+                "notification %s: its lease passed to another dispatcher while this one was stalled;"
+                " not sending it",
+                row.id,
+            )
+            return False
+        self._lease_ok[row.id] = started + self._lease_trust
+        return True
 
     async def _pause(self, timeout: float) -> None:
         try:
@@ -233,10 +293,12 @@ class Dispatcher:
         try:
             while queue and not self._stopping:
                 row = queue.popleft()
-                if row.id in self._lost:
+                if row.id in self._lost or not await self._still_ours(row):
                     self._lost.discard(row.id)
                     self._claimed.pop(row.id, None)
+                    self._lease_ok.pop(row.id, None)
                     continue
+                await self._while_recording_stalls()
                 self._sending.add(row.id)
                 try:
                     async with self._slots:
@@ -274,8 +336,11 @@ class Dispatcher:
         while True:
             await asyncio.sleep(self._lease / 3)
             ids = list(self._claimed)
+            for stale in [id for id in self._lease_ok if id not in self._claimed]:
+                del self._lease_ok[stale]
             if not ids:
                 continue
+            started = time.monotonic()
             now = self._clock()
             until = now + timedelta(seconds=self._lease)
             try:
@@ -283,6 +348,8 @@ class Dispatcher:
             except SQLAlchemyError as exc:
                 log.warning("database error while renewing leases: %s", _short(exc))
                 continue
+            for id in kept:
+                self._lease_ok[id] = started + self._lease_trust
             for id in ids:
                 if (
                     id not in kept
@@ -409,22 +476,45 @@ class Dispatcher:
             accepted, self._accepted = self._accepted, {}
             threads, self._new_threads = self._new_threads, {}
             written: set[int] | None
+            kept = False
+            if self._flush_started is None:  # kept from a failed flush: the stall goes on
+                self._flush_started = time.monotonic()
             try:
                 written = await self._retry_db(
                     self._store.mark_sent_many, list(accepted), self._clock(), self.owner, threads
                 )
+                if self._stalled:
+                    self._stalled = False
+                    log.info("the database records deliveries again: sending resumes")
             except SQLAlchemyError as exc:
-                # Left leased: the rows are sent again once their lease expires (at least once).
-                log.error(
-                    "database error recording %d delivered notification(s), left leased: %s",
-                    len(accepted),
-                    _short(exc),
-                )
                 written = None
+                if not self._stopping:
+                    # Keep them (a full disk, a long outage): written once the database takes
+                    # writes again. They stay ours in the ledger meanwhile (expired leases are only
+                    # taken by another replica, never sent again by this one), so nothing is sent
+                    # twice by this process and nothing is marked sent that was not.
+                    kept = True
+                    self._accepted = {**accepted, **self._accepted}
+                    self._new_threads = {**threads, **self._new_threads}
+                    log.error(
+                        "could not record %d delivered notification(s) as sent; keeping them to"
+                        " record later: %s",
+                        len(accepted),
+                        _short(exc),
+                    )
+                else:
+                    # Left leased: the rows are sent again once their lease expires (at least once).
+                    log.error(
+                        "database error recording %d delivered notification(s), left leased: %s",
+                        len(accepted),
+                        _short(exc),
+                    )
             finally:
-                for id in accepted:
-                    self._recording.discard(id)
-                    self._claimed.pop(id, None)
+                if not kept:
+                    self._flush_started = None
+                    for id in accepted:
+                        self._recording.discard(id)
+                        self._claimed.pop(id, None)
             if written is not None:
                 for id in accepted:
                     if id not in written:
@@ -498,8 +588,7 @@ class Dispatcher:
 
 
 def _short(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+    return brief(exc)
 
 
 __all__ = ["FAILING_STATE_PREFIX", "TERMINAL_AT_RELEASE", "Dispatcher", "failing_state_key"]

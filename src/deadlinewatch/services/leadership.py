@@ -10,6 +10,15 @@ A leader whose connection dies stops leading at its next check and competes agai
 connection. The two may overlap by at most one check interval; planning is idempotent (unique
 ledger keys), so the overlap costs at most a duplicate source poll.
 
+A leader that is frozen (SIGSTOP, a paused VM, a cut network that leaves the socket open) keeps
+its connection, and with it the lock, as far as the kernel can tell. So the lock connection runs
+with ``idle_session_timeout`` = ``session_timeout`` seconds (PostgreSQL 14+): a session silent that
+long (a healthy leader checks every ``check_seconds``) is ended by the server and the lock freed.
+The leader, for its part, counts its leadership valid only until ``session_timeout`` minus a margin
+after the start of its last successful check (monotonic time, which runs on while the process is
+stopped): :meth:`confirm`, called before every planning tick and source poll, steps down at once
+when that has passed, before the process does anything a new leader may already be doing.
+
 SQLite has one host by construction: there the process is always the leader.
 
 The lock key is per schema (a deployment in its own ``search_path`` schema has its own leader) and
@@ -23,6 +32,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import TypeVar
@@ -55,12 +65,18 @@ class Leadership:
         retry_seconds: float = 2.0,
         check_seconds: float = 2.0,
         call_timeout: float = 10.0,
+        session_timeout: float = 10.0,
     ) -> None:
         self._engine = engine
         self.postgres = engine.dialect.name == "postgresql"
         self.retry_seconds = retry_seconds
         self.check_seconds = check_seconds
         self.call_timeout = call_timeout
+        # The server ends a lock session silent this long; we stop trusting ours a margin earlier.
+        self.session_timeout = max(session_timeout, 3 * check_seconds)
+        self._margin = max(2.0, 2 * check_seconds)
+        self._valid_until = float("inf") if not self.postgres else float("-inf")
+        self._check_lock = asyncio.Lock()
         self._leader = not self.postgres
         self._callbacks: list[Callable[[bool], None]] = []
         self._connection: Connection | None = None
@@ -83,6 +99,27 @@ class Leadership:
 
     def on_change(self, callback: Callable[[bool], None]) -> None:
         self._callbacks.append(callback)
+
+    async def confirm(self) -> bool:
+        """Whether this process still leads, for certain: await before acting as the leader (a
+        planning tick, a source poll). Free while the last successful check of the lock session is
+        recent; else (the process was stopped or starved, and the server may have ended the
+        session and another replica taken the lock) the session is asked first, and on failure
+        this replica steps down before doing anything."""
+        if not self._leader:
+            return False
+        if not self.postgres or time.monotonic() < self._valid_until:
+            return True
+        if await self._alive():  # the same session answers: it still holds the lock
+            return self._leader
+        if self._leader:
+            log.warning(
+                "leadership lapsed: the lock session is gone after more than %.0f s without a"
+                " check (was this process stopped or cut off?); stepping down before planning",
+                self.session_timeout - self._margin,
+            )
+            self._lose()
+        return False
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -143,6 +180,7 @@ class Leadership:
                     await self._attempt()
 
     async def _attempt(self) -> None:
+        started = time.monotonic()
         try:
             won = await self._call(self._try_lock)
         except Exception as exc:
@@ -157,6 +195,7 @@ class Leadership:
             return
         self._unreachable = False
         if won and not self._closed:
+            self._valid_until = started + self.session_timeout - self._margin
             self._set(True)
         elif won:  # closed while the attempt ran: close() may have missed this connection
             self._drop_connection()
@@ -168,6 +207,7 @@ class Leadership:
             try:
                 connection.execution_options(isolation_level="AUTOCOMMIT")
                 connection.detach()  # closing it really closes it (and frees the session lock)
+                self._set_session_timeout(connection)
                 schema = connection.execute(text("SELECT current_schema()")).scalar()
                 self._key = leader_lock_key(str(schema or ""))
             except Exception:
@@ -177,18 +217,39 @@ class Leadership:
         won = self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}).scalar()
         return bool(won)
 
+    def _set_session_timeout(self, connection: Connection) -> None:
+        """``idle_session_timeout`` on the lock session (PostgreSQL 14+; older servers: a frozen
+        leader keeps the lock until its connection dies, as before)."""
+        milliseconds = int(self.session_timeout * 1000)
+        try:
+            connection.execute(text(f"SET idle_session_timeout = {milliseconds}"))
+        except Exception as exc:
+            log.warning(
+                "leadership: cannot set idle_session_timeout (%s): a stopped leader keeps the lock"
+                " until its connection dies",
+                _brief(exc),
+            )
+
     async def _alive(self) -> bool:
         connection = self._connection
         if connection is None:
             return False
-        try:
-            await self._call(lambda: connection.execute(text("SELECT 1")).scalar())
-        except Exception as exc:
-            log.warning("leadership: the lock connection failed (%s)", _brief(exc))
-            return False
+        async with self._check_lock:  # one query at a time on the lock connection
+            if connection is not self._connection:
+                return False
+            started = time.monotonic()
+            try:
+                await self._call(lambda: connection.execute(text("SELECT 1")).scalar())
+            except Exception as exc:
+                log.warning("leadership: the lock connection failed (%s)", _brief(exc))
+                return False
+        # The same session answered, so it still holds the lock; the server ends it only after
+        # session_timeout of silence counted from this query.
+        self._valid_until = started + self.session_timeout - self._margin
         return True
 
     def _lose(self) -> None:
+        self._valid_until = float("-inf")
         self._drop_connection()
         self._set(False)
 

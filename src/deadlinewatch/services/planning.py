@@ -33,6 +33,10 @@ WATERMARK_KEY = "planned_until"
 DUES_KEY = "config_dues"
 SEEN_CHANGES_KEY = "status_changes_seen_id"
 log = logging.getLogger("deadlinewatch.planning")
+# A tick this much later than the wake-up it asked for is a return from downtime (catch-up).
+CATCH_UP_AFTER = timedelta(minutes=5)
+# A watermark this far ahead of the clock means the clock went back.
+CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
 
 
 class PlanningService:
@@ -47,6 +51,7 @@ class PlanningService:
         self._started = False
         self._highest_change = 0
         self._marker: tuple[int, int, int] | None = None
+        self._expected: datetime | None = None  # the wake-up the last tick asked for
         self.decided = 0
         # Channels without credentials: their rows are not written at all (``run`` lists them once
         # at start); set by the service whenever it builds its channels.
@@ -123,18 +128,52 @@ class PlanningService:
         planner = self.planner()  # before reading the clock: fresh changes take effect by `now`
         now = self.clock()
         watermark = self.watermark()
+        if watermark is not None and watermark - now > CLOCK_BACK_TOLERANCE:
+            # The wall clock went back (an NTP step, a restored VM; or the last leader's clock was
+            # ahead). What was decided up to the watermark stays decided (ledger keys are unique,
+            # so deciding an instant again sends nothing twice); from now on, decide from `now`,
+            # so a change recorded meanwhile is not held until the clock passes the old watermark.
+            log.warning(
+                "the clock (%s) is behind the planning watermark (%s): it went back; planning goes on"
+                " from now, nothing already decided is sent again",
+                format_utc(now),
+                format_utc(watermark),
+            )
+            self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+            self._planner = None  # built with the old watermark as the instant changes are noticed
+            self._expected = self.planner().next_after(now)
+            return self._expected
         if watermark is not None and watermark >= now:
-            return planner.next_after(watermark)
-        if not self._started:
+            self._expected = planner.next_after(watermark)
+            return self._expected
+        # Late by far for the wake-up the last tick asked for: the process or its database was
+        # stalled, or the wall clock jumped forward (a suspended laptop, an NTP step). What fell
+        # due meanwhile follows the catch-up rules (SPEC §5), as after downtime.
+        late = self._expected is not None and now - self._expected > CATCH_UP_AFTER
+        if late:
+            log.warning(
+                "planning resumes at %s, %s after its wake-up was due (a clock jump or a stall):"
+                " catching up (the latest occurrence of each kind; digests skipped)",
+                format_utc(now),
+                now - self._expected if self._expected is not None else "",
+            )
+        if not self._started or late:
             decisions = planner.plan(watermark, now, catch_up=True)
             self._started = True
         else:
             decisions = planner.plan(watermark, now)
-        self._record(planner, decisions)
-        self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+        try:
+            self._record(planner, decisions)
+            self.store.set_state(WATERMARK_KEY, format_utc(now), now)
+        except BaseException:
+            # Not written (a full disk, a lost connection): the planner's schedule has already moved
+            # past these decisions, so rebuild it; the next tick decides the range again.
+            self._planner = None
+            raise
         if self.store.get_state(SEEN_CHANGES_KEY) != self._highest_change:
             self.store.set_state(SEEN_CHANGES_KEY, self._highest_change, now)
-        return planner.next_after(now)
+        self._expected = planner.next_after(now)
+        return self._expected
 
     def emit(self, subject: str, occurred: datetime, data: EventData, detail: str | None) -> int:
         """Record an unscheduled event (evidence, source and channel health, config errors) for the

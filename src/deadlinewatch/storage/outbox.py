@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.storage.database import WRITE
+from deadlinewatch.storage.errors import brief, is_disk_full
 from deadlinewatch.storage.records import NewNotification, NotificationRecord
 from deadlinewatch.storage.tables import Notification, NotificationState, SlackThreadRow
 
@@ -38,6 +40,8 @@ class Repository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        # Set when a write failed because the disk is full (cleared by Store.writable's probe).
+        self.write_failure: str | None = None
 
     @property
     def engine(self) -> Engine:
@@ -50,10 +54,15 @@ class Repository:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
-            connection = connection.execution_options(**WRITE)
-            with connection.begin():
-                yield connection
+        try:
+            with self._engine.connect() as connection:
+                connection = connection.execution_options(**WRITE)
+                with connection.begin():
+                    yield connection
+        except SQLAlchemyError as exc:
+            if is_disk_full(exc):
+                self.write_failure = brief(exc)
+            raise
 
     def _insert(self, table: Any) -> Any:
         """A dialect insert with ``on_conflict_do_*`` support."""

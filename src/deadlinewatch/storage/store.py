@@ -40,6 +40,9 @@ _source = SourceStateRow.__table__  # type: ignore[attr-defined]
 _item = SourceItemRow.__table__  # type: ignore[attr-defined]
 
 
+WRITE_PROBE_KEY = "write_probe"
+
+
 def _stamp(now: datetime | None) -> Any:
     return now if now is not None else func.current_timestamp()
 
@@ -72,6 +75,24 @@ class Store(OutboxRepository, MonitoringQueries):
             return MonitoringQueries.ping(self)
         except SQLAlchemyError:
             return False
+
+    def writable(self) -> bool:
+        """False while writes fail because the disk is full (for ``/readyz``); never raises. Free
+        unless a write failed that way: then one probe write says whether space is back."""
+        if self.write_failure is None:
+            return True
+        if not self.probe_write():
+            return False
+        self.write_failure = None
+        return True
+
+    def probe_write(self) -> bool:
+        """Whether one small write succeeds now (never raises)."""
+        try:
+            self.set_state(WRITE_PROBE_KEY, "probe")
+        except SQLAlchemyError:
+            return False
+        return True
 
     def change_marker(self) -> tuple[int, int, int]:
         """The highest ids of status changes, acks and snoozes: cheap to poll, and different as

@@ -97,6 +97,16 @@ _DASHBOARD_VIEWS = 8  # timeline ranges kept rendered
 _NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
 
 
+def _writable(store: Store, probe_store: Store) -> bool:
+    """False while the service's writes fail for a full disk and a probe write still fails."""
+    if store.write_failure is None:
+        return True
+    if not probe_store.probe_write():
+        return False
+    store.write_failure = None
+    return True
+
+
 def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAPI:
     settings = settings or HttpSettings()
     app = FastAPI(title="deadlinewatch", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -128,11 +138,19 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
     @app.get("/readyz")
     async def readyz() -> Response:
         try:
-            database = await probe.arun("ready", lambda: _database_ready(probe_store))
+            answers = await probe.arun("ready", lambda: _database_ready(probe_store))
         except ProbeTimeout:
-            database = False
+            answers = False
+        writable = True
+        if answers and runtime.store.write_failure is not None:
+            # A write failed for a full disk: reads work, writes do not. One small write through
+            # the probe's engine says whether space is back.
+            try:
+                writable = await probe.arun("writable", lambda: _writable(runtime.store, probe_store))
+            except ProbeTimeout:
+                writable = False
         checks = {
-            "database": database,
+            "database": answers and writable,
             "config": runtime.config() is not None,
             "scheduler": runtime.scheduler_running(),
         }
@@ -143,7 +161,9 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
         }
         if failed:
             reasons = {
-                "database": "the database does not answer",
+                "database": "the database does not answer"
+                if not answers
+                else f"the database refuses writes: {runtime.store.write_failure or 'see the log'}",
                 "config": "no valid config loaded yet",
                 "scheduler": "the scheduler is not running",
             }
