@@ -71,17 +71,17 @@ def test_seed_fragment_validates_merged_with_settings(tmp_path: Path, fmt: str) 
     assert fragment["agreements"][0]["timezone"] == "Asia/Damascus"
 
 
-def test_yaml_carries_the_source_block_as_comments(capsys: pytest.CaptureFixture[str]) -> None:
+def test_yaml_carries_the_source_block(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["extract", str(SEED), "--announced", "2016-03-24"]) == 0
     out = capsys.readouterr().out
     text = SEED.read_text(encoding="utf-8")
     fragment = yaml.safe_load(out)
     assert fragment["agreements"][0]["id"] == "kerry-lavrov-2016"  # from the file name
-    assert '#   phrase: "by August"' in out
-    starts = [int(line.split(":")[1]) for line in out.splitlines() if line.strip().startswith("#   start:")]
-    ends = [int(line.split(":")[1]) for line in out.splitlines() if line.strip().startswith("#   end:")]
-    for commitment, start, end in zip(fragment["commitments"], starts, ends, strict=True):
-        assert text[start:end] == commitment["description"]
+    phrases = [c["source"]["phrase"] for c in fragment["commitments"]]
+    assert "by August" in phrases
+    for commitment in fragment["commitments"]:
+        source = commitment["source"]
+        assert text[source["start"] : source["end"]] == source["quote"] == commitment["description"]
 
 
 def test_standard_input_and_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -136,6 +136,18 @@ class AgreementModel(FileModel):
     policy: Id | None = None
 
 
+class SourceQuoteModel(FileModel):
+    """Where a commitment was read from (``deadlinewatch extract`` writes it): the exact quote, its
+    character offsets in the text, and the phrase its deadline was read from. Kept as provenance;
+    nothing is computed from it."""
+
+    quote: Text
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
+    phrase: Text | None = None
+    document: Text | None = None
+
+
 class CommitmentModel(FileModel):
     id: Id
     title: Text
@@ -150,6 +162,7 @@ class CommitmentModel(FileModel):
     history: list[HistoryEntry] = []
     description: Text | None = None
     url: Url | None = None
+    source: SourceQuoteModel | None = None
 
 
 class PolicyModel(FileModel):

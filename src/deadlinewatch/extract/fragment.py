@@ -1,10 +1,10 @@
 """An :class:`Extraction` as a draft config fragment, YAML or JSON. Both are valid config (JSON is
 YAML): merged with a settings file, the fragment passes ``deadlinewatch validate`` as printed.
 
-The commitment schema has no ``source`` key (unknown keys are errors), so the exact quote goes in
-``description``; in YAML the offsets, the phrase, the precision and the reasoning follow in a
-``# source:`` comment block, and a deadline left ``open`` for want of understanding carries a
-``# WARNING:`` line. JSON has no comments: it carries the quote only (use YAML to review).
+Each commitment carries a ``source`` block (the exact quote, its character offsets and the phrase
+its deadline was read from; the config keeps it as provenance) and the quote as ``description``.
+In YAML the precision and the reasoning follow as comments, and a deadline left ``open`` for want
+of understanding carries a ``# WARNING:`` line; JSON has no comments (use YAML to review).
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ def to_yaml(extraction: Extraction, *, with_agreement: bool = True, origin: str 
         if f.tags:
             lines.append(f"    tags: [{', '.join(f.tags)}]")
         lines.append(f"    description: {_quoted(f.source.quote)}")
-        lines.append("    # source:")
-        lines.append(f"    #   start: {f.source.start}")
-        lines.append(f"    #   end: {f.source.end}")
-        lines.append(f"    #   phrase: {_quoted(f.source.phrase) if f.source.phrase else 'null'}")
+        lines.append("    source:")
+        lines.append(f"      quote: {_quoted(f.source.quote)}")
+        lines.append(f"      start: {f.source.start}")
+        lines.append(f"      end: {f.source.end}")
+        lines.append(f"      phrase: {_quoted(f.source.phrase) if f.source.phrase else 'null'}")
         lines.append(f"    #   precision: {f.precision.value}")
         lines.append(f"    #   reasoning: {_one_line(f.reasoning)}")
     return "\n".join(lines) + "\n"
@@ -110,6 +111,12 @@ def to_json(extraction: Extraction, *, with_agreement: bool = True) -> str:
         if f.tags:
             item["tags"] = list(f.tags)
         item["description"] = f.source.quote
+        item["source"] = {
+            "quote": f.source.quote,
+            "start": f.source.start,
+            "end": f.source.end,
+            "phrase": f.source.phrase,
+        }
         commitments.append(item)
     fragment["commitments"] = commitments
     return json.dumps(fragment, ensure_ascii=False, indent=2) + "\n"
