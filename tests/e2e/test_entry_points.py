@@ -138,12 +138,16 @@ def _signed(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
-def _press(action: str, commitment_id: str) -> dict[str, Any]:
-    return {
+def _press(action: str, commitment_id: str, response_url: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": "U0E2E", "username": "analyst.e2e", "name": "analyst.e2e"},
         "actions": [{"action_id": action, "value": commitment_id, "type": "button"}],
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1"},
     }
+    if response_url is not None:
+        payload["response_url"] = response_url
+    return payload
 
 
 # --- HTTP API ---------------------------------------------------------------------------------------
@@ -207,10 +211,20 @@ def test_api_refuses_a_future_at_and_an_ack_of_what_is_not_overdue_with_422(runn
 
 
 def test_a_signed_slack_press_answers_200_is_recorded_once_and_a_retry_records_nothing(running: Running) -> None:
-    body, headers = _signed(_press("deadlinewatch.ack", "slack-overdue"))
+    body, headers = _signed(_press("deadlinewatch.ack", "slack-overdue", running.slack.webhook_url))
     first = running.http.post("/slack/actions", content=body, headers=headers)
     assert first.status_code == 200, first.text
     assert "acknowledged by analyst.e2e (U0E2E)" in first.json()["text"]
+
+    def follow_ups() -> list[dict[str, Any]]:
+        return [r.body for r in running.slack.requests if r.path == "/webhook"]
+
+    # The channel is told too (Slack's response_url, in the pressed message's thread), not only
+    # the person who pressed.
+    wait_until(lambda: bool(follow_ups()), 30, "the follow-up message to the conversation")
+    [told] = follow_ups()
+    assert told["response_type"] == "in_channel" and told["thread_ts"] == "1700000000.000001"
+    assert "slack-overdue acknowledged by analyst.e2e (U0E2E)" in told["text"]
     again = running.http.post("/slack/actions", content=body, headers=headers)  # Slack's retry
     assert again.status_code == 200
     state = running.get("slack-overdue")

@@ -12,13 +12,16 @@ replay window is answered without recording anything twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request
 from slack_sdk.signature import Clock, SignatureVerifier
 
@@ -30,9 +33,13 @@ from deadlinewatch.delivery.rendering import (
     ACTION_SNOOZE_7D,
     ACTION_UNACK,
     ACTION_UNSNOOZE,
+    mrkdwn_escape,
+    one_line,
+    safe_url,
 )
 from deadlinewatch.domain.model import Status
 from deadlinewatch.domain.planning import Planner
+from deadlinewatch.proxies import ProxySettings
 from deadlinewatch.storage import Store
 from deadlinewatch.web.runtime import Action, Runtime
 from deadlinewatch.web.slack_replay import slack_once
@@ -41,6 +48,7 @@ __all__ = ["slack_actions_router"]
 
 log = logging.getLogger("deadlinewatch.slack_actions")
 _MAX_BODY = 256 * 1024
+MAX_FOLLOW_UP = 3000
 
 
 class _RuntimeClock(Clock):
@@ -94,9 +102,47 @@ def _action(action_id: str, commitment_id: str, who: Actor) -> Action:
     return act
 
 
+def _spawn(coroutine: Coroutine[Any, Any, None], pending: set[asyncio.Task[None]]) -> None:
+    task = asyncio.ensure_future(coroutine)  # on the event loop: this is called from a handler
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+
+
+async def _tell_channel(payload: Mapping[str, Any], text: str) -> None:
+    """Say in the conversation who did what (Slack's ``response_url``, as a new message in the
+    thread of the pressed message where Slack gives one): the HTTP answer is seen by the presser
+    only. Best effort: a failure is logged, the write stands."""
+    url = payload.get("response_url")
+    if not isinstance(url, str) or safe_url(url) is None:
+        return
+    body: dict[str, Any] = {
+        "response_type": "in_channel",
+        "replace_original": False,
+        "text": mrkdwn_escape(one_line(text))[:MAX_FOLLOW_UP],
+    }
+    message = payload.get("message")
+    container = payload.get("container")
+    thread = None
+    if isinstance(message, Mapping):
+        thread = message.get("thread_ts") or message.get("ts")
+    if thread is None and isinstance(container, Mapping):
+        thread = container.get("thread_ts") or container.get("message_ts")
+    if isinstance(thread, str) and thread:
+        body["thread_ts"] = thread
+    proxy = ProxySettings.from_env(os.environ).for_url(url)
+    try:
+        async with httpx.AsyncClient(timeout=10.0, trust_env=False, proxy=proxy) as client:
+            response = await client.post(url, json=body)
+        if response.status_code >= 400:
+            log.warning("slack response_url answered %d; the press is recorded", response.status_code)
+    except (httpx.HTTPError, OSError) as exc:
+        log.warning("could not post the Slack follow-up (%s); the press is recorded", type(exc).__name__)
+
+
 def slack_actions_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
     handled = {ACTION_ACK, ACTION_UNACK, ACTION_SNOOZE_7D, ACTION_UNSNOOZE, ACTION_FULFILLED}
+    pending: set[asyncio.Task[None]] = set()  # follow-ups in flight (kept so none is collected)
 
     @router.post("/slack/actions", dependencies=[Depends(slack_once(runtime))])
     async def slack_actions(request: Request) -> dict[str, Any]:
@@ -122,6 +168,7 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
             raise HTTPException(400, detail="the 'payload' field is not a JSON object")
         actions = payload.get("actions")
         texts: list[str] = []
+        recorded: list[str] = []
         if payload.get("type") == "block_actions" and isinstance(actions, list):
             who = Actor(_user(payload), "slack")
             for action in actions:
@@ -137,6 +184,10 @@ def slack_actions_router(runtime: Runtime) -> APIRouter:
                     continue
                 log.info("slack %s %s by %s: %s", result.action, result.commitment, who.name, result.message)
                 texts.append(result.message)
+                if result.created:
+                    recorded.append(result.message)
+        if recorded:
+            _spawn(_tell_channel(payload, " ".join(recorded)), pending)
         return _ephemeral(" ".join(texts) if texts else "Nothing to do for that action.")
 
     return router
