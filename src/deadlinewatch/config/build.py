@@ -54,7 +54,7 @@ class LoadedConfig:
     http_max_body_bytes: int | None = None
     # Where each item was written (not the parsed documents: at 100,000 commitments keeping every
     # value's position and raw data costs hundreds of MB for the life of the process).
-    _places: Mapping[tuple[str, str], Place] = field(default_factory=dict, repr=False, compare=False)
+    _places: Mapping[tuple[str, ...], Place] = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> str:
         """One line: what the config holds."""
@@ -83,11 +83,13 @@ class LoadedConfig:
         return None
 
     def locate(self, *path: str | int) -> str | None:
-        """``FILE:LINE`` of an item, e.g. ``("commitments", "syria-elections")``; a longer path
-        (``(..., "due")``) gives its item's place. ``None`` when unknown."""
+        """``FILE:LINE`` of an item, e.g. ``("commitments", "syria-elections")``, or of a
+        commitment's ``due`` (``(..., "due")``, the field analysts look for); another longer path
+        gives its item's place. ``None`` when unknown."""
         if len(path) < 2:
             return None
-        place = self._places.get((str(path[0]), str(path[1])))
+        key = tuple(str(part) for part in path)
+        place = self._places.get(key) or self._places.get(key[:2])
         if place is None:
             return None
         return f"{place.file}:{place.line}"
@@ -119,9 +121,14 @@ def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
     channels = {name: _channel(e.model, smtp, env) for name, e in collected.maps["channels"].items()}
     sources = tuple(_source(e) for e in collected.lists["sources"])
     http = scalars.get("http")
-    places = {
+    places: dict[tuple[str, ...], Place] = {
         (section, e.ident): e.place() for section, items in collected.lists.items() for e in items if e.ident
     }
+    # Only one field is kept a place of its own: the place of every field would hold on to the
+    # parsed documents (hundreds of MB at 100,000 commitments).
+    places.update(
+        {("commitments", e.ident, "due"): e.place("due") for e in collected.lists["commitments"] if e.ident}
+    )
     places.update(
         {(section, name): e.place() for section, items in collected.maps.items() for name, e in items.items()}
     )
