@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from deadlinewatch.domain.acks import Ack, Snooze
 from deadlinewatch.domain.dueforms import parse_local_datetime
@@ -71,22 +71,6 @@ class ActionResult:
     verified: bool | None = None
     origin: str | None = None
     until: datetime | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "action": self.action,
-            "commitment": self.commitment,
-            "at": format_utc(self.at),
-            "by": self.actor,
-            "created": self.created,
-            "message": self.message,
-        }
-        for name in ("status", "note", "url", "verified", "origin"):
-            if getattr(self, name) is not None:
-                value[name] = getattr(self, name)
-        if self.until is not None:
-            value["until"] = format_utc(self.until)
-        return value
 
 
 # --- reading the inputs --------------------------------------------------------------------------

@@ -101,6 +101,41 @@ class SnoozeBody(_Body):
     _until = field_validator("until")(_bounded_instant)
 
 
+class WriteAnswer(BaseModel):
+    """The answer to a write: what was recorded (or found already in place) and the sentence the
+    CLI and Slack show too. Optional fields appear only for the writes that have them."""
+
+    action: str
+    commitment: str
+    at: str
+    by: str
+    created: bool
+    message: str
+    status: str | None = None
+    note: str | None = None
+    url: str | None = None
+    verified: bool | None = None
+    origin: str | None = None
+    until: str | None = None
+
+    @classmethod
+    def of(cls, result: ActionResult) -> WriteAnswer:
+        return cls(
+            action=result.action,
+            commitment=result.commitment,
+            at=format_utc(result.at),
+            by=result.actor,
+            created=result.created,
+            message=result.message,
+            status=result.status,
+            note=result.note,
+            url=result.url,
+            verified=result.verified,
+            origin=result.origin,
+            until=format_utc(result.until) if result.until is not None else None,
+        )
+
+
 def unprocessable(field: str, message: str) -> HTTPException:
     return HTTPException(422, detail={"message": f"{field}: {message}", "field": field})
 
@@ -302,7 +337,8 @@ def api_router(runtime: Runtime) -> APIRouter:
         except ActionRefused as exc:
             raise unprocessable(exc.field or "(body)", exc.message) from None
         log.info("write %s %s by %s: %s", result.action, result.commitment, result.actor, result.message)
-        return JSONResponse(result.as_json(), status_code=201 if result.created else 200)
+        answer = WriteAnswer.of(result).model_dump(mode="json", by_alias=True, exclude_none=True)
+        return JSONResponse(answer, status_code=201 if result.created else 200)
 
     def actor() -> Actor:
         return Actor(runtime.api_token_name(), "api")
