@@ -19,7 +19,13 @@ from deadlinewatch.delivery.base import (
     Outgoing,
 )
 from deadlinewatch.domain.briefs import CommitmentBrief, DigestBrief, OperationalBrief
-from deadlinewatch.domain.events import ChannelFailing, ConfigError, SourceFailing, SourceRecovered
+from deadlinewatch.domain.events import (
+    ChannelFailing,
+    ConfigError,
+    EventData,
+    SourceFailing,
+    SourceRecovered,
+)
 from deadlinewatch.domain.localtime import parse_utc
 from deadlinewatch.domain.model import OPERATIONAL_EVENTS
 from deadlinewatch.domain.wording import relative_to_now
@@ -59,8 +65,7 @@ def digest_view(brief: DigestBrief) -> DigestView:
     )
 
 
-def _operational_detail(record: NotificationRecord) -> str:
-    data = record.data
+def _operational_detail(data: EventData) -> str:
     match data:
         case ConfigError(errors=errors, message=message):
             return "\n".join(errors) or message
@@ -86,7 +91,7 @@ def outgoing_for(
         subject = record.subject
         if isinstance(data, ConfigError):
             subject = f"config {data.file}" if data.file else "config"
-        detail = _operational_detail(record)
+        detail = _operational_detail(data)
         operational = OperationalView(subject=subject or record.event.value, detail=detail)
     digest = None
     if isinstance(brief, DigestBrief):
