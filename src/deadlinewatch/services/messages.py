@@ -27,9 +27,11 @@ from deadlinewatch.domain.events import (
     SourceRecovered,
 )
 from deadlinewatch.domain.localtime import parse_utc
-from deadlinewatch.domain.model import OPERATIONAL_EVENTS
+from deadlinewatch.domain.model import OPERATIONAL_EVENTS, Status
 from deadlinewatch.domain.wording import relative_to_now
 from deadlinewatch.storage import NotificationRecord
+
+TERMINAL_VALUES = frozenset(s.value for s in Status if s.is_terminal)
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -45,6 +47,8 @@ def commitment_view(brief: CommitmentBrief, now: datetime) -> CommitmentView:
     due = _instant(brief.due)
     overdue_from = _instant(brief.overdue_from) or due
     relative = relative_to_now(due, now, overdue_from) if due is not None and overdue_from else None
+    if brief.status in TERMINAL_VALUES:
+        relative = None  # "2374 days overdue" beside "fulfilled" reads as a contradiction
     return CommitmentView(
         id=brief.id,
         title=brief.title or brief.id,
