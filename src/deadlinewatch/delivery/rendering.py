@@ -162,6 +162,8 @@ def event_label(message: Outgoing) -> str:
             return f"Overdue (repeat {repeat})" if repeat else "Overdue"
         case Escalation():
             return "Escalation"
+        case Review(n=n) if late(message):
+            return f"Review #{n} (fell due {format_utc(message.occurred)}; sent late)"
         case Review(n=n):
             return f"Review #{n}"
         case StatusChanged(previous=previous, status=status):
