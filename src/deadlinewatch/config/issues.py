@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # A path into one YAML document: mapping keys and sequence indexes.
 DocPath = tuple[object, ...]
@@ -32,17 +33,32 @@ class Place:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+class ItemPlaces(Protocol):
+    """Places of list items and of what is inside them, found on demand (``config.yamlevents``)."""
+
+    def place(self, path: DocPath, *, key: bool) -> tuple[int, int] | None:
+        """Line and column of ``path`` if it is an item or inside one, else None."""
+
+
 @dataclass
 class DocumentMarks:
-    """Where every value (and every mapping key) of one document starts, 1-based."""
+    """Where every value (and every mapping key) of one document starts, 1-based.
+
+    With ``items`` set, the places of list items and of their contents are not in ``values`` and
+    ``keys`` but are asked of ``items``."""
 
     file: str
     values: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    items: ItemPlaces | None = None
 
     def place(self, path: DocPath, *, key: bool = False) -> Place:
         """The place of ``path``'s value (its key with ``key=True``). For a path that is not in the
         document (a missing key), the nearest written ancestor: its key if it has one, else its value."""
+        if self.items is not None:
+            found = self.items.place(path, key=key)
+            if found is not None:
+                return Place(self.file, *found)
         if key and path in self.keys:
             return Place(self.file, *self.keys[path])
         if path in self.values:

@@ -1,5 +1,9 @@
 """YAML documents as plain data plus the place of every value, with ``${VAR}`` interpolation.
 
+A document is read the quick way first (:mod:`config.yamlevents`: no node tree; places inside list
+items found on demand); one that uses anything beyond plain YAML, or has a problem, is read the
+exact way here (a node tree walked with the place of every value), which reports the problem.
+
 The loader keeps dates and times as strings (the config layer parses them in the right zone),
 treats only ``true``/``false`` as booleans (``no``, ``yes``, ``on``, ``off`` stay strings) and
 ``22:00`` as a string (no YAML 1.1 base-60 numbers). A syntax error is an issue with a line, never
@@ -16,7 +20,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from deadlinewatch.config.entries import LIST_KEYS
 from deadlinewatch.config.issues import DocPath, DocumentMarks, IssueLog, Place, render_path
+from deadlinewatch.config.yamlevents import Unusual, read_events
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _DROPPED = {
@@ -80,6 +86,30 @@ class YamlDocument:
 
 def parse_document(text: str, file: str, env: Mapping[str, str], log: IssueLog) -> YamlDocument | None:
     """Parse one file. Problems go to ``log``; ``None`` when the file cannot be read as YAML."""
+    loader = _LOADER(text)
+    try:
+        data, marks = read_events(loader, file, text, env, LIST_KEYS, _item_marks, _document_marks, MAX_NODES)
+    except Unusual:
+        pass
+    else:
+        return YamlDocument(data, marks)
+    finally:
+        loader.dispose()
+    return parse_exactly(text, file, env, log)
+
+
+def _item_marks(text: str, file: str) -> DocumentMarks | None:
+    document = parse_exactly(text, file, {}, IssueLog())
+    return document.marks if document is not None else None
+
+
+def _document_marks(text: str, file: str) -> DocumentMarks:
+    document = parse_exactly(text, file, {}, IssueLog())
+    return document.marks if document is not None else DocumentMarks(file)
+
+
+def parse_exactly(text: str, file: str, env: Mapping[str, str], log: IssueLog) -> YamlDocument | None:
+    """:func:`parse_document` with a node tree, recording the place of every value."""
     marks = DocumentMarks(file)
     loader = _LOADER(text)
     try:
