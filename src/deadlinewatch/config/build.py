@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from deadlinewatch.config.checks import SLACK_TOKEN_ENV
 from deadlinewatch.config.entries import Collected, Entry
-from deadlinewatch.config.issues import Place
+from deadlinewatch.config.places import WrittenPlaces
 from deadlinewatch.config.schema import (
     AgreementModel,
     ChannelConfig,
@@ -54,7 +54,7 @@ class LoadedConfig:
     http_max_body_bytes: int | None = None
     # Where each item was written (not the parsed documents: at 100,000 commitments keeping every
     # value's position and raw data costs hundreds of MB for the life of the process).
-    _places: Mapping[tuple[str, ...], Place] = field(default_factory=dict, repr=False, compare=False)
+    _places: WrittenPlaces = field(default_factory=WrittenPlaces, repr=False, compare=False)
 
     def summary(self) -> str:
         """One line: what the config holds."""
@@ -88,11 +88,8 @@ class LoadedConfig:
         gives its item's place. ``None`` when unknown."""
         if len(path) < 2:
             return None
-        key = tuple(str(part) for part in path)
-        place = self._places.get(key) or self._places.get(key[:2])
-        if place is None:
-            return None
-        return f"{place.file}:{place.line}"
+        section, ident, *sub = (str(part) for part in path)
+        return self._places.locate(section, ident, tuple(sub))
 
 
 def _count(n: int, noun: str) -> str:
@@ -121,17 +118,16 @@ def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
     channels = {name: _channel(e.model, smtp, env) for name, e in collected.maps["channels"].items()}
     sources = tuple(_source(e) for e in collected.lists["sources"])
     http = scalars.get("http")
-    places: dict[tuple[str, ...], Place] = {
-        (section, e.ident): e.place() for section, items in collected.lists.items() for e in items if e.ident
-    }
-    # Only one field is kept a place of its own: the place of every field would hold on to the
-    # parsed documents (hundreds of MB at 100,000 commitments).
-    places.update(
-        {("commitments", e.ident, "due"): e.place("due") for e in collected.lists["commitments"] if e.ident}
-    )
-    places.update(
-        {(section, name): e.place() for section, items in collected.maps.items() for name, e in items.items()}
-    )
+    places = WrittenPlaces()
+    for section, items in collected.lists.items():
+        with_due = section == "commitments"
+        for e in items:
+            if e.ident:
+                due_line = e.marks.line((*e.path, "due")) if with_due else 0
+                places.add(section, e.ident, e.marks.file, e.marks.line(e.path), due_line)
+    for section, named in collected.maps.items():
+        for name, e in named.items():
+            places.add(section, name, e.marks.file, e.marks.line(e.path))
     return LoadedConfig(
         watchlist=watchlist,
         channels=channels,

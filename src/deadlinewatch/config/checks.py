@@ -20,6 +20,8 @@ from deadlinewatch.domain.watchlist import DEFAULT_POLICY
 from deadlinewatch.durations import Duration
 
 SLACK_TOKEN_ENV = "SLACK_BOT_TOKEN"
+# Due forms that refer to another commitment or to the announced date (or hold such forms).
+_REFERRING = (RelativeDue, DerivedDue, OpenDue)
 
 
 def check_all(collected: Collected, env: Mapping[str, str], log: IssueLog) -> None:
@@ -61,6 +63,8 @@ def _check_commitments(collected: Collected, log: IssueLog) -> None:
             _unknown(log, entry, ("agreement",), "agreement", model.agreement)
         if model.policy is not None and model.policy not in policies:
             _unknown(log, entry, ("policy",), "policy", model.policy)
+        if not isinstance(model.due, _REFERRING):
+            continue  # a calendar date or an instant: nothing below refers to anything
         agreement = agreements.get(model.agreement) if model.agreement else None
         announced = model.announced or (agreement.model.announced if agreement is not None else None)
         for due, sub in due_references(model.due):
@@ -85,6 +89,8 @@ def _check_cycles(collected: Collected, log: IssueLog) -> None:
             for d, _ in due_references(e.model.due)
             if isinstance(d, RelativeDue) and d.after in entries
         ]
+        if isinstance(e.model.due, _REFERRING)
+        else []
         for cid, e in entries.items()
     }
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done

@@ -15,7 +15,7 @@ TOP_LEVEL_KEYS = SCALAR_KEYS + MAP_KEYS + LIST_KEYS
 ID_KEY = {"agreements": "id", "commitments": "id", "sources": "id", "subscriptions": "name"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One item (a commitment, a channel, the ``timezone``…): its raw data, where it was written, and
     its validated model once validation succeeded."""
@@ -25,16 +25,18 @@ class Entry:
     path: DocPath  # inside its document, e.g. ("commitments", 3)
     label: tuple[object, ...]  # for messages, e.g. ("commitments", "syria-elections")
     model: Any = None
+    # The id or name of a list item (or the name of a map entry), when it has a usable one.
+    ident: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        label = self.label
+        self.ident = label[1] if len(label) == 2 and isinstance(label[1], str) else None
 
     def place(self, *sub: object, key: bool = False) -> Place:
         return self.marks.place((*self.path, *sub), key=key)
 
     def field(self, *sub: object) -> str:
         return render_path((*self.label, *sub))
-
-    @property
-    def ident(self) -> str | None:
-        return self.label[1] if len(self.label) == 2 and isinstance(self.label[1], str) else None
 
 
 @dataclass

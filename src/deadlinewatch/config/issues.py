@@ -71,6 +71,14 @@ class DocumentMarks:
                 return Place(self.file, *self.values[prefix])
         return Place(self.file, 1, 1)
 
+    def line(self, path: DocPath) -> int:
+        """The line of ``path``'s value: ``place(path).line``, quicker for list items."""
+        if self.items is not None:
+            found = self.items.place(path, key=False)
+            if found is not None:
+                return found[0]
+        return self.place(path).line
+
 
 def render_path(parts: tuple[object, ...]) -> str:
     """``("commitments", "x", "history", 0, "at")`` → ``commitments.x.history[0].at``."""

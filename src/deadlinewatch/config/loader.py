@@ -82,16 +82,8 @@ def _load(path: Path, env: Mapping[str, str]) -> LoadResult:
     for file in _config_files(path, log):
         collected.files.append(file)
         before = len(log.errors)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            log.error(Place(str(file), 1, 1), "(file)", f"cannot read the file: {exc}")
-        else:
-            document = parse_document(text, str(file), env, log)
-            if document is not None:
-                _collect(document.data, document.marks, collected, log)
-                continue
-        unreadable.extend(log.errors[before:])
+        if not _read(file, env, collected, log):
+            unreadable.extend(log.errors[before:])
     _validate(collected, log)
     if unreadable:
         # What the unread files hold is unknown: references into them would all be reported as
@@ -111,6 +103,21 @@ def _load(path: Path, env: Mapping[str, str]) -> LoadResult:
     if errors:
         return LoadResult(None, errors, warnings)
     return LoadResult(build_config(collected, env), errors, warnings)
+
+
+def _read(file: Path, env: Mapping[str, str], collected: Collected, log: IssueLog) -> bool:
+    """Collect one file's items; False when it cannot be read or parsed. The parsed document is not
+    kept: its items are (each until it is validated), so that memory goes as validation goes."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        log.error(Place(str(file), 1, 1), "(file)", f"cannot read the file: {exc}")
+        return False
+    document = parse_document(text, str(file), env, log)
+    if document is None:
+        return False
+    _collect(document.data, document.marks, collected, log)
+    return True
 
 
 def _config_files(path: Path, log: IssueLog) -> list[Path]:
@@ -257,8 +264,9 @@ def _typed(entry: Entry, types: Mapping[str, type[BaseModel]], kind: str, log: I
 
 
 def _run(entry: Entry, validate: Any, log: IssueLog) -> Any:
+    """Validate an entry; once valid its raw data is dropped (nothing reads it after validation)."""
     try:
-        return validate(entry.raw)
+        model = validate(entry.raw)
     except ValidationError as exc:
         for error in exc.errors(include_url=False, include_input=False):
             loc = tuple(error["loc"])
@@ -274,3 +282,5 @@ def _run(entry: Entry, validate: Any, log: IssueLog) -> Any:
                 place = entry.place(*loc)
             log.error(place, entry.field(*loc), message)
         return None
+    entry.raw = None
+    return model

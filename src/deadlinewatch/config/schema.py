@@ -89,6 +89,19 @@ def _cron(value: str) -> str:
     return value
 
 
+def _due(value: object) -> DueSpec:
+    # Due forms are immutable and a large config repeats the same few thousand texts: parse each
+    # text once (errors are not cached, so each place still gets its message).
+    if type(value) is str:
+        return _due_text(value)
+    return parse_due(value)
+
+
+@lru_cache(maxsize=16_384)
+def _due_text(text: str) -> DueSpec:
+    return parse_due(text)
+
+
 def _escalate(value: object) -> Duration | None:
     if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
         return None
@@ -101,7 +114,7 @@ Name = Annotated[str, _bounded(MAX_NAME)]
 Url = Annotated[str, _bounded(MAX_URL)]
 Zone = Annotated[str, AfterValidator(_zone)]
 DurationValue = Annotated[Duration, PlainValidator(parse_duration)]
-DueValue = Annotated[DueSpec, PlainValidator(parse_due)]
+DueValue = Annotated[DueSpec, PlainValidator(_due)]
 LocalDateTime = Annotated[datetime, PlainValidator(_local_datetime)]
 Regex = Annotated[re.Pattern[str], PlainValidator(_regex)]
 Clock = Annotated[time, PlainValidator(_clock)]
@@ -128,9 +141,9 @@ class AgreementModel(FileModel):
     id: Id
     title: Text
     announced: LocalDateTime | None = None
-    parties: list[Name] = []
-    tags: list[Name] = []
-    references: list[Name] = []
+    parties: list[Name] = Field(default_factory=list)
+    tags: list[Name] = Field(default_factory=list)
+    references: list[Name] = Field(default_factory=list)
     source: Url | None = None
     timezone: Zone | None = None
     policy: Id | None = None
@@ -153,13 +166,13 @@ class CommitmentModel(FileModel):
     title: Text
     due: DueValue
     agreement: Id | None = None
-    parties: list[Name] = []
-    tags: list[Name] = []
+    parties: list[Name] = Field(default_factory=list)
+    tags: list[Name] = Field(default_factory=list)
     timezone: Zone | None = None
     announced: LocalDateTime | None = None
     policy: Id | None = None
     overdue_at: Literal["opens", "closes"] = "closes"
-    history: list[HistoryEntry] = []
+    history: list[HistoryEntry] = Field(default_factory=list)
     description: Text | None = None
     url: Url | None = None
     source: SourceQuoteModel | None = None
@@ -303,13 +316,13 @@ class _Source(FileModel):
 class FeedSource(_Source):
     type: Literal["feed"]
     url: Url
-    rules: list[FeedRule] = []
+    rules: list[FeedRule] = Field(default_factory=list)
 
 
 class HttpJsonSource(_Source):
     type: Literal["http_json"]
     url: Url
-    headers: dict[Name, Text] = {}
+    headers: dict[Name, Text] = Field(default_factory=dict)
     status: Annotated[StatusExpression, PlainValidator(_status_expression)]
     commitments: list[Id] | None = None
     map: dict[MapKey, Status] | None = None

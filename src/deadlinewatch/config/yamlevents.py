@@ -89,8 +89,10 @@ class ItemMarks:
         if len(path) < 2:
             return None
         section, index = path[0], path[1]
-        spans = self._spans.get(section) if isinstance(section, str) else None
-        if spans is None or not isinstance(index, int) or isinstance(index, bool):
+        if not isinstance(section, str) or not isinstance(index, int) or isinstance(index, bool):
+            return None
+        spans = self._spans.get(section)
+        if spans is None:
             return None
         if not 0 <= index < len(spans) // 4:
             return None
@@ -133,8 +135,7 @@ def read_events(
     marks = DocumentMarks(file)
     items = ItemMarks(file, text, parse_item, parse_document)
     marks.items = items
-    reader = _Reader(loader, marks, items, env, list_sections)
-    reader.max_values = max_values
+    reader = _Reader(loader, marks, items, env, list_sections, max_values)
     try:
         return reader.document(), marks
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
@@ -149,20 +150,23 @@ class _Reader:
         items: ItemMarks,
         env: Mapping[str, str],
         list_sections: tuple[str, ...],
+        max_values: int,
     ) -> None:
         self.loader = loader
+        self.max_values = max_values
         self.next = loader.get_event
         self.marks = marks
         self.items = items
         self.env = env
         self.list_sections = list_sections
         self.depth = 0
-        self.tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self.strings: set[str] = set()  # plain scalars known to be strings
         resolvers = loader.yaml_implicit_resolvers
+        if None in resolvers:
+            raise Unusual  # resolvers for any first character: not the loader this is written for
         # A plain scalar whose first character no resolver claims is a string (the common case).
-        self.first_chars: frozenset[str] | None = (
-            None if None in resolvers else frozenset(first for first in resolvers if first)
-        )
+        self.first_chars = frozenset(first for first in resolvers if first)
+        self.keys: set[str] = set()  # plain mapping keys known to be strings
         self.due = (0, 0)
         self.end = 0  # where the last mapping or sequence closed
         self.count = 0  # values read, as the exact reader counts them
@@ -203,19 +207,21 @@ class _Reader:
         if event.anchor is not None or event.tag is not None:
             raise Unusual
         value: str = event.value
-        if event.implicit[0] and (self.first_chars is None or not value or value[0] in self.first_chars):
-            tag = self.tag(value, event.implicit)
-            if tag != STR_TAG:
-                return self.construct(tag, event)
+        if event.implicit[0] and not self.plain_string(value):
+            return self.construct(self.loader.resolve(ScalarNode, value, event.implicit), event)
         return self.interpolate(value) if "${" in value else value
 
-    def tag(self, value: str, implicit: tuple[bool, bool]) -> str:
-        tag = self.tags.get((value, implicit))
-        if tag is None:
-            tag = self.loader.resolve(ScalarNode, value, implicit)
-            if len(self.tags) < 10_000:
-                self.tags[(value, implicit)] = tag
-        return tag
+    def plain_string(self, value: str) -> bool:
+        """Whether a plain (unquoted) scalar is a string."""
+        if value and value[0] not in self.first_chars:
+            return True
+        if value in self.strings:
+            return True
+        if self.loader.resolve(ScalarNode, value, (True, False)) != STR_TAG:
+            return False
+        if len(self.strings) < 10_000:
+            self.strings.add(value)
+        return True
 
     def construct(self, tag: str, event: Any) -> Any:
         if tag not in _CONSTRUCTED:
@@ -244,24 +250,30 @@ class _Reader:
         result: dict[object, Any] = {}
         flow = start.flow_style
         due_here = path is None and self.depth == self._item_depth
+        next_event, scalar, plain_string = self.next, self.scalar, self.plain_string
+        first_chars, known_keys = self.first_chars, self.keys
+        count = 0
         while True:
-            event = self.next()
-            if type(event) is MappingEndEvent:
+            event = next_event()
+            kind = type(event)
+            if kind is MappingEndEvent:
                 self.end = event.end_mark.index
                 break
-            if type(event) is not ScalarEvent or event.anchor is not None or event.tag is not None:
+            if kind is not ScalarEvent or event.anchor is not None or event.tag is not None:
                 raise Unusual
             key: str = event.value
             if event.implicit[0]:
-                claimed = self.first_chars is None or not key or key[0] in self.first_chars
-                if claimed and self.tag(key, event.implicit) != STR_TAG:
-                    raise Unusual  # null, numbers, booleans and merge keys as keys
-                if flow and " " in key.strip():
+                if key not in known_keys:
+                    if not plain_string(key):
+                        raise Unusual  # null, numbers, booleans and merge keys as keys
+                    if len(known_keys) < 1_000:
+                        known_keys.add(key)
+                if flow and " " in key and " " in key.strip():
                     raise Unusual  # maybe an unquoted comma in the previous value
             if key in result:
                 raise Unusual
-            value_event = self.next()
-            self.count += 1
+            value_event = next_event()
+            count += 1
             if path is not None:
                 key_path = (*path, key)
                 self.marks.keys[key_path] = (event.start_mark.line + 1, event.start_mark.column + 1)
@@ -270,29 +282,41 @@ class _Reader:
             if due_here and key == "due":
                 self.due = (value_event.start_mark.line + 1, value_event.start_mark.column + 1)
             if type(value_event) is ScalarEvent:
-                result[key] = self.scalar(value_event)
+                text = value_event.value
+                if (
+                    value_event.anchor is None
+                    and value_event.tag is None
+                    and text
+                    and (text[0] not in first_chars or not value_event.implicit[0])
+                    and "${" not in text
+                ):
+                    result[key] = text  # a string as written: the common case, inline
+                else:
+                    result[key] = scalar(value_event)
             else:
                 result[key] = self.value(value_event, None)
+        self.count += count
         self.depth -= 1
         return result
 
     def sequence(self, path: DocPath | None) -> list[Any]:
         self.enter()
         result: list[Any] = []
+        next_event, scalar = self.next, self.scalar
         while True:
-            event = self.next()
-            if type(event) is SequenceEndEvent:
+            event = next_event()
+            kind = type(event)
+            if kind is SequenceEndEvent:
                 self.end = event.end_mark.index
                 break
-            self.count += 1
-            if path is None and type(event) is ScalarEvent:
-                result.append(self.scalar(event))
+            if path is None and kind is ScalarEvent:
+                result.append(scalar(event))
             else:
                 result.append(self.value(event, None if path is None else (*path, len(result))))
+        self.count += len(result)
         self.depth -= 1
         return result
 
-    max_values = 0
     _item_depth = 3  # the document's mapping, the section's sequence, the item
 
     def items_of(self, section: str) -> list[Any]:
@@ -302,12 +326,13 @@ class _Reader:
         want_due = section == "commitments"
         while True:
             event = self.next()
-            if type(event) is SequenceEndEvent:
+            kind = type(event)
+            if kind is SequenceEndEvent:
                 break
             self.count += 1
             self.due = (0, 0)
             start = event.start_mark
-            if type(event) is ScalarEvent:
+            if kind is ScalarEvent:
                 result.append(self.scalar(event))
                 end = event.end_mark.index
             else:
