@@ -93,6 +93,7 @@ SAMPLES = [
     subscriptions: []
     """,
     "\ufeffcommitments:\n  - {id: bom, title: B, due: 2016}\n",
+    "commitments:\n  - {id: a, title: 😀 x, due: 2016}\n  - id: b\n    title: 😀😀\n    due: {after: a, within: 1y}\n",
     "",
     "just a scalar\n",
     "- a\n- {b: c}\n",
@@ -120,11 +121,13 @@ _scalars = st.one_of(
     st.none(),
     st.sampled_from(["2016-08-31", "no", "22:00", "1e3", "~", "${X}", "${X:-d}"]),
 )
-_values = st.recursive(
-    _scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=3),
-    max_leaves=12,
-)
+
+
+def _nested(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(_names, inner, max_size=3))
+
+
+_values = st.recursive(_scalars, _nested, max_leaves=12)
 _documents = st.fixed_dictionaries(
     {},
     optional={

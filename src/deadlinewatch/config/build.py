@@ -97,16 +97,11 @@ def _count(n: int, noun: str) -> str:
 
 
 def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
-    """Convert a collection that passed every check."""
+    """Convert a collection that passed every check (its commitments are already converted)."""
     scalars = {key: entry.model for key, entry in collected.scalars.items()}
     timezone: str = scalars.get("timezone") or "UTC"
     agreements = {e.model.id: build_agreement(e.model) for e in collected.lists["agreements"]}
-    commitments: dict[str, Commitment] = {}
-    for entry in collected.lists["commitments"]:
-        model: CommitmentModel = entry.model
-        agreement = agreements.get(model.agreement) if model.agreement else None
-        zone = model.timezone or (agreement.timezone if agreement else None) or timezone
-        commitments[model.id] = build_commitment(model, zone)
+    commitments: dict[str, Commitment] = {e.model.id: e.model for e in collected.lists["commitments"]}
     watchlist = Watchlist(
         timezone=timezone,
         policies={name: build_policy(e.model) for name, e in collected.maps["policies"].items()},
@@ -140,6 +135,17 @@ def build_config(collected: Collected, env: Mapping[str, str]) -> LoadedConfig:
         http_max_body_bytes=http.max_body_bytes if http is not None else None,
         _places=places,
     )
+
+
+def convert_commitment(
+    model: CommitmentModel, agreements: Mapping[str, AgreementModel], timezone: str
+) -> Commitment:
+    """A validated commitment as a domain object, in its effective zone (its own, else its
+    agreement's, else the config's ``timezone``). Done as each commitment is validated: at 100,000
+    commitments, holding every model until the end would cost about 150 MB more."""
+    agreement = agreements.get(model.agreement) if model.agreement else None
+    zone = model.timezone or (agreement.timezone if agreement else None) or timezone
+    return build_commitment(model, zone)
 
 
 def build_agreement(model: AgreementModel) -> Agreement:

@@ -8,14 +8,21 @@ from collections.abc import Iterator, Mapping
 from deadlinewatch.config.entries import Collected, Entry
 from deadlinewatch.config.issues import IssueLog
 from deadlinewatch.config.schema import (
-    CommitmentModel,
     EmailChannel,
     HttpJsonSource,
     SlackChannel,
     SlackWebhookChannel,
     SubscriptionModel,
 )
-from deadlinewatch.domain.model import ANNOUNCED, DerivedDue, DueSpec, EventKind, OpenDue, RelativeDue
+from deadlinewatch.domain.model import (
+    ANNOUNCED,
+    Commitment,
+    DerivedDue,
+    DueSpec,
+    EventKind,
+    OpenDue,
+    RelativeDue,
+)
 from deadlinewatch.domain.watchlist import DEFAULT_POLICY
 from deadlinewatch.durations import Duration
 
@@ -58,7 +65,7 @@ def _check_commitments(collected: Collected, log: IssueLog) -> None:
     agreements = collected.by_id("agreements")
     policies = _policy_names(collected)
     for entry in collected.valid("commitments"):
-        model: CommitmentModel = entry.model
+        model: Commitment = entry.model  # converted as it was validated
         if model.agreement is not None and model.agreement not in agreement_ids:
             _unknown(log, entry, ("agreement",), "agreement", model.agreement)
         if model.policy is not None and model.policy not in policies:
@@ -83,15 +90,15 @@ def _check_commitments(collected: Collected, log: IssueLog) -> None:
 
 def _check_cycles(collected: Collected, log: IssueLog) -> None:
     entries = collected.by_id("commitments")
+    # Only commitments whose due refers to another have edges (a leaf is missing from the graph).
     graph = {
         cid: [
             d.after
             for d, _ in due_references(e.model.due)
             if isinstance(d, RelativeDue) and d.after in entries
         ]
-        if isinstance(e.model.due, _REFERRING)
-        else []
         for cid, e in entries.items()
+        if isinstance(e.model.due, _REFERRING)
     }
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     for root in graph:
@@ -102,9 +109,10 @@ def _check_cycles(collected: Collected, log: IssueLog) -> None:
         state[root] = 1
         while stack:
             node, index = stack[-1]
-            if index < len(graph[node]):
+            edges = graph.get(node, ())
+            if index < len(edges):
                 stack[-1] = (node, index + 1)
-                nxt = graph[node][index]
+                nxt = edges[index]
                 if state.get(nxt) == 1:
                     cycle = [*path[path.index(nxt) :], nxt]
                     entry = entries[nxt]

@@ -17,8 +17,9 @@ ID_KEY = {"agreements": "id", "commitments": "id", "sources": "id", "subscriptio
 
 @dataclass(slots=True)
 class Entry:
-    """One item (a commitment, a channel, the ``timezone``…): its raw data, where it was written, and
-    its validated model once validation succeeded."""
+    """One item (a commitment, a channel, the ``timezone``…): its raw data (until it is validated),
+    where it was written, and its validated model once validation succeeded (for a commitment, its
+    domain :class:`~deadlinewatch.domain.model.Commitment`)."""
 
     raw: Any
     marks: DocumentMarks

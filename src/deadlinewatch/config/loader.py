@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from deadlinewatch.config import schema
-from deadlinewatch.config.build import LoadedConfig, build_config
+from deadlinewatch.config.build import LoadedConfig, build_config, convert_commitment
 from deadlinewatch.config.checks import check_all
 from deadlinewatch.config.entries import (
     ID_KEY,
@@ -236,10 +236,24 @@ def _validate(collected: Collected, log: IssueLog) -> None:
     for entry in collected.maps["channels"].values():
         entry.model = _typed(entry, schema.CHANNEL_TYPES, "channel", log)
     for section, model_cls in _LIST_MODELS.items():
+        if section == "commitments":
+            _validate_commitments(collected, log)
+            continue
         for entry in collected.lists[section]:
             entry.model = _run(entry, model_cls.model_validate, log)
     for entry in collected.lists["sources"]:
         entry.model = _typed(entry, schema.SOURCE_TYPES, "source", log)
+
+
+def _validate_commitments(collected: Collected, log: IssueLog) -> None:
+    """Validate each commitment and convert it at once (the timezone and the agreements, which give
+    its zone, are validated before)."""
+    timezone_entry = collected.scalars.get("timezone")
+    timezone = (timezone_entry.model if timezone_entry is not None else None) or "UTC"
+    agreements = {ident: entry.model for ident, entry in collected.by_id("agreements").items()}
+    for entry in collected.lists["commitments"]:
+        model = _run(entry, schema.CommitmentModel.model_validate, log)
+        entry.model = None if model is None else convert_commitment(model, agreements, timezone)
 
 
 def _typed(entry: Entry, types: Mapping[str, type[BaseModel]], kind: str, log: IssueLog) -> Any:

@@ -166,7 +166,8 @@ class _Reader:
             raise Unusual  # resolvers for any first character: not the loader this is written for
         # A plain scalar whose first character no resolver claims is a string (the common case).
         self.first_chars = frozenset(first for first in resolvers if first)
-        self.keys: set[str] = set()  # plain mapping keys known to be strings
+        # Plain mapping keys known to be strings, each kept once: 100,000 items share their keys.
+        self.keys: dict[str, str] = {}
         self.due = (0, 0)
         self.end = 0  # where the last mapping or sequence closed
         self.count = 0  # values read, as the exact reader counts them
@@ -263,11 +264,13 @@ class _Reader:
                 raise Unusual
             key: str = event.value
             if event.implicit[0]:
-                if key not in known_keys:
-                    if not plain_string(key):
-                        raise Unusual  # null, numbers, booleans and merge keys as keys
-                    if len(known_keys) < 1_000:
-                        known_keys.add(key)
+                known = known_keys.get(key)
+                if known is not None:
+                    key = known
+                elif not plain_string(key):
+                    raise Unusual  # null, numbers, booleans and merge keys as keys
+                elif len(known_keys) < 1_000:
+                    known_keys[key] = key
                 if flow and " " in key and " " in key.strip():
                     raise Unusual  # maybe an unquoted comma in the previous value
             if key in result:
