@@ -166,7 +166,7 @@ class OutboxRepository(Repository):
                 known = documents[id(payload)] = (payload, bind_document(dict(payload)))
             return known[1]
 
-        values = [
+        values: list[tuple[Any, ...]] = [
             (
                 row.key,
                 row.subscription,
