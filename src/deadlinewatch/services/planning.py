@@ -223,6 +223,8 @@ class PlanningService:
                 return dump_brief(notice_brief(planner, notice, detail))
             cache_key = (notice.subject, notice.send_at)
             if cache_key not in briefs:
+                if len(briefs) >= _BRIEFS_KEPT:  # notices come by (send_at, subject): old ones are done
+                    briefs.clear()
                 briefs[cache_key] = dump_brief(notice_brief(planner, notice, detail))
             return briefs[cache_key]
 
@@ -258,6 +260,7 @@ class PlanningService:
 
 _FIRST_CHUNK = 500
 _CHUNK = 5000
+_BRIEFS_KEPT = 1000
 
 
 def _dues(planner: Planner, now: datetime) -> dict[str, list[str | None]]:
