@@ -62,6 +62,10 @@ SOURCE_JOB_PREFIX = "source:"
 REFRESH_JOB = "refresh"
 REFRESH_SECONDS = 2.0
 PLAN_RETRY_SECONDS = 2.0
+# HTTP reads wait (web/readgate.py) from this long before a planned tick until it starts, and for
+# at most this long after its instant when the wake-up runs late (a failing tick does not hold them).
+READS_HELD_BEFORE_TICK_SECONDS = 0.2
+READS_HELD_LATE_TICK_SECONDS = 2.0
 
 
 def lease_seconds() -> float:
@@ -597,5 +601,13 @@ class ServiceRuntime:
 
     def delivering(self) -> bool:
         """A tick is deciding (and recording) what is due, or claimed rows are being sent."""
-        dispatcher = self._service.dispatcher
-        return self._service._plan_lock.locked() or (dispatcher is not None and dispatcher.in_flight > 0)
+        service = self._service
+        dispatcher = service.dispatcher
+        if service._plan_lock.locked() or (dispatcher is not None and dispatcher.in_flight > 0):
+            return True
+        # A tick is about to start (or its wake-up is running late): let it start on a quiet loop.
+        following = service._next_due
+        if following is None:
+            return False
+        ahead = (following - utc_now()).total_seconds()
+        return -READS_HELD_LATE_TICK_SECONDS < ahead < READS_HELD_BEFORE_TICK_SECONDS
