@@ -6,6 +6,10 @@ an unauthenticated caller learns nothing about ids or bodies. Writes go through
 :mod:`deadlinewatch.actions` (the same rules as the CLI and Slack) via ``runtime.perform``, which
 re-plans before answering: 201 with what was recorded (200 when it was already in place), 404 for
 an unknown id, 422 naming the field for a refused write.
+
+Reads of the database go through :class:`~deadlinewatch.web.dbreads.DatabaseReads` on a store of
+their own (``reader``) and outside the read gate: a hung database answers 503 within its timeout
+and holds no server worker. Commitment states come from the read model (no database).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import hmac
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,9 +30,20 @@ from deadlinewatch import actions
 from deadlinewatch.actions import ActionRefused, ActionResult, Actor, UnknownCommitment
 from deadlinewatch.domain.dueforms import parse_local_datetime
 from deadlinewatch.domain.localtime import format_utc
-from deadlinewatch.domain.model import Commitment, Status
+from deadlinewatch.domain.model import Commitment, EventKind, Status
 from deadlinewatch.domain.planning import Planner
-from deadlinewatch.storage import NotificationRecord
+from deadlinewatch.storage import (
+    AckRecord,
+    LedgerFilter,
+    NotificationRecord,
+    NotificationState,
+    SnoozeRecord,
+    StatusChangeRecord,
+    Store,
+)
+from deadlinewatch.web.dbreads import DatabaseReads
+from deadlinewatch.web.pages import CommitmentPage, NotificationItem, NotificationPage
+from deadlinewatch.web.readgate import outside_gate
 from deadlinewatch.web.readmodel import states_of
 from deadlinewatch.web.runtime import Action, Runtime
 
@@ -36,6 +53,9 @@ log = logging.getLogger("deadlinewatch.api")
 _MAX_BODY = 64 * 1024
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+MAX_LEDGER_OFFSET = 10_000  # an offset costs the rows it skips: deeper pages go by cursor
+COUNT_UP_TO = 10_000  # a page of the ledger counts matching rows up to this many
+COMMITMENT_NOTIFICATIONS = 100  # a commitment's newest ledger rows shown with it
 _MAX_TEXT = 2000
 
 
@@ -166,22 +186,34 @@ Raw = Annotated[bytes, Depends(_raw_body)]
 
 
 def notification_json(record: NotificationRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "when": format_utc(record.send_at),
-        "occurred": format_utc(record.occurred),
-        "event": record.event.value,
-        "subject": record.subject,
-        "subscription": record.subscription,
-        "channel": record.channel,
-        "state": record.state.value,
-        "attempts": record.attempts,
-        "error": record.last_error,
-        "sent_at": format_utc(record.sent_at) if record.sent_at else None,
-    }
+    return NotificationItem.of(record).model_dump(mode="json")
 
 
-def api_router(runtime: Runtime) -> APIRouter:
+@dataclass(frozen=True)
+class _Recorded:
+    """What the database holds about one commitment beyond the config (read in one go)."""
+
+    changes: list[StatusChangeRecord]
+    acks: list[AckRecord]
+    snoozes: list[SnoozeRecord]
+    notifications: list[NotificationRecord]
+
+
+def _recorded(store: Store, commitment_id: str) -> _Recorded:
+    return _Recorded(
+        store.status_changes(commitment_id),
+        store.acks(commitment_id),
+        store.snoozes(commitment_id),
+        store.list_notifications(subject=commitment_id, limit=COMMITMENT_NOTIFICATIONS),
+    )
+
+
+def _json(page: CommitmentPage | NotificationPage) -> Response:
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+def api_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRouter:
+    """``reader``: where the routes read the database (see ``reader_beside``), through ``reads``."""
     router = APIRouter(prefix="/api")
 
     def planner() -> Planner:
@@ -211,7 +243,7 @@ def api_router(runtime: Runtime) -> APIRouter:
 
     write = [Depends(authorized)]
 
-    @router.get("/commitments")
+    @router.get("/commitments", response_model=CommitmentPage)
     def list_commitments(
         tag: Annotated[list[str] | None, Query(description="any of these tags")] = None,
         overdue: Annotated[
@@ -248,19 +280,29 @@ def api_router(runtime: Runtime) -> APIRouter:
             offset=offset,
             limit=limit,
         )
-        body = {
-            "items": [model.state(row, now).as_json() for row in page.rows],
-            "total": page.total,
-            "limit": limit,
-            "offset": offset,
-            "next_cursor": page.next_cursor,
-        }
-        return JSONResponse(body)
+        return _json(
+            CommitmentPage.model_construct(
+                items=[model.state(row, now) for row in page.rows],
+                total=page.total,
+                limit=limit,
+                offset=offset,
+                next_cursor=page.next_cursor,
+            )
+        )
 
     @router.get("/commitments/{commitment_id}")
-    def get_commitment(commitment_id: str) -> dict[str, Any]:
+    async def get_commitment(commitment_id: str) -> dict[str, Any]:
+        # Config and read model first (a 404 costs no database read), then the recorded rows.
+        current, found = await run_in_threadpool(lambda: _configured(commitment_id))
+        async with outside_gate():
+            recorded = await reads.arun(lambda: _recorded(reader, found.id))
+        return await run_in_threadpool(lambda: _detail(current, found, recorded))
+
+    def _configured(commitment_id: str) -> tuple[Planner, Commitment]:
         current = planner()
-        found = commitment(current, commitment_id)
+        return current, commitment(current, commitment_id)
+
+    def _detail(current: Planner, found: Commitment, recorded: _Recorded) -> dict[str, Any]:
         now = runtime.now()
         model = states_of(current, now)
         row = model.row(found.id)
@@ -279,8 +321,7 @@ def api_router(runtime: Runtime) -> APIRouter:
                 "due": format_utc(window.due),
                 "overdue_from": format_utc(row.overdue_from),
             }
-        store = runtime.store
-        changes = [*found.history, *(r.change for r in store.status_changes(found.id))]
+        changes = [*found.history, *(r.change for r in recorded.changes)]
         changes.sort(key=lambda c: c.at)
         agreement = watchlist.agreement_of(found)
         ack = actions.active_ack(current, found.id, now)
@@ -307,7 +348,7 @@ def api_router(runtime: Runtime) -> APIRouter:
             "snoozed_until": format_utc(snoozed.until) if snoozed else None,
             "acks": [
                 {"at": format_utc(a.at), "note": a.note, "by": a.actor, "withdrawn": a.lifted}
-                for a in store.acks(found.id)
+                for a in recorded.acks
             ],
             "snoozes": [
                 {
@@ -317,17 +358,63 @@ def api_router(runtime: Runtime) -> APIRouter:
                     "by": s.actor,
                     "lifted": s.lifted,
                 }
-                for s in store.snoozes(found.id)
+                for s in recorded.snoozes
             ],
-            "notifications": [notification_json(r) for r in store.list_notifications(subject=found.id)],
+            "notifications": [notification_json(r) for r in recorded.notifications],
         }
 
-    @router.get("/notifications")
-    def list_notifications(
-        failed: bool = False, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
-    ) -> list[dict[str, Any]]:
-        records = runtime.store.list_notifications(failed_only=failed, limit=limit)
-        return [notification_json(r) for r in records]
+    @router.get("/notifications", response_model=NotificationPage)
+    async def list_notifications(
+        failed: Annotated[bool, Query(description="only rows given up (state failed)")] = False,
+        commitment: Annotated[
+            str | None, Query(max_length=200, description="only rows about this commitment id")
+        ] = None,
+        state: Annotated[NotificationState | None, Query(description="only rows in this state")] = None,
+        event: Annotated[list[EventKind] | None, Query(description="any of these events")] = None,
+        channel: Annotated[str | None, Query(max_length=200)] = None,
+        subscription: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = DEFAULT_PAGE,
+        offset: Annotated[
+            int, Query(ge=0, le=MAX_LEDGER_OFFSET, description="matching rows to skip (deeper: cursor)")
+        ] = 0,
+        cursor: Annotated[
+            str | None,
+            Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page"),
+        ] = None,
+    ) -> Response:
+        """One page of the ledger, newest row first: ``items``, ``total`` (rows matching the
+        filters, up to 10,000; null beyond), ``limit``, ``offset`` and ``next_cursor``."""
+        states: set[NotificationState] | None = None
+        if failed or state is not None:
+            states = set(NotificationState)
+            if failed:
+                states &= {NotificationState.FAILED}
+            if state is not None:
+                states &= {state}
+        wanted = LedgerFilter(
+            subject=commitment,
+            states=states,
+            events=set(event) if event else None,
+            channel=channel,
+            subscription=subscription,
+        )
+        before = int(cursor) if cursor is not None else None
+        async with outside_gate():
+            page = await reads.arun(
+                lambda: reader.notification_page(
+                    wanted, before_id=before, offset=offset, limit=limit, count_up_to=COUNT_UP_TO
+                )
+            )
+        items = [NotificationItem.of(record) for record in page.records]
+        return _json(
+            NotificationPage.model_construct(
+                items=items,
+                total=page.total,
+                limit=limit,
+                offset=offset,
+                next_cursor=str(items[-1].id) if items and page.more else None,
+            )
+        )
 
     async def perform(action: Action) -> JSONResponse:
         try:

@@ -10,6 +10,9 @@ queueing (latency grows with the number of clients); deliveries do not.
 While the service is delivering (``busy()``: rows claimed and not finished), a read waits before
 it starts — for at most ``max_wait`` seconds, so readers are late during a burst, never starved.
 
+A read waiting on the database steps out of the gate meanwhile (:func:`outside_gate`): waiting
+costs the loop nothing, and a hung database must not keep cached reads queued behind it.
+
 ``/healthz`` and ``/readyz`` never wait (a health or readiness probe must not queue behind reads
 or time out during a burst), and writes are not gated (they are rare and their handlers are
 owned elsewhere).
@@ -18,13 +21,43 @@ owned elsewhere).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import AsyncIterator, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ReadGate"]
+__all__ = ["ReadGate", "outside_gate"]
 
 _UNGATED = frozenset({"/healthz", "/readyz"})
+
+
+class _Slot:
+    """One request's place in the gate: whether it holds it right now."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore = semaphore
+        self.held = False
+
+
+_current: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("read_gate_slot", default=None)
+
+
+@contextlib.asynccontextmanager
+async def outside_gate() -> AsyncIterator[None]:
+    """Give the current request's gate slot back for the duration (a wait on the database), and
+    take one again afterwards; a no-op for requests the gate does not hold."""
+    slot = _current.get()
+    if slot is None or not slot.held:
+        yield
+        return
+    slot.held = False
+    slot.semaphore.release()
+    try:
+        yield
+    finally:
+        await slot.semaphore.acquire()
+        slot.held = True
 
 
 class ReadGate:
@@ -55,5 +88,14 @@ class ReadGate:
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:  # one per serving loop (tests make several)
             self._gate = (loop, asyncio.Semaphore(self.limit))
-        async with self._gate[1]:
+        slot = _Slot(self._gate[1])
+        await slot.semaphore.acquire()
+        slot.held = True
+        token = _current.set(slot)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)
+            if slot.held:  # not when a request cancelled while taking its slot back
+                slot.held = False
+                slot.semaphore.release()
