@@ -21,8 +21,9 @@ from deadlinewatch.storage.store import Store
 
 __all__ = ["HTTP_READ_TIMEOUTS", "open_read_only", "reader_beside"]
 
-# The HTTP surface's reads: pages and single rows, so seconds are plenty.
-HTTP_READ_TIMEOUTS = Timeouts(connect_s=3, statement_ms=10_000, pool_s=4.0)
+# The HTTP surface's reads: pages and single rows, so seconds are plenty. A little longer than the
+# web app's own deadline (4 s), so a silent server is reported as such, not as a failed connect.
+HTTP_READ_TIMEOUTS = Timeouts(connect_s=5, statement_ms=10_000, pool_s=5.0)
 
 
 def open_read_only(url: str) -> Store | None:
