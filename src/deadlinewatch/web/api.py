@@ -243,7 +243,7 @@ def api_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRout
 
     write = [Depends(authorized)]
 
-    @router.get("/commitments", response_model=CommitmentPage)
+    @router.get("/commitments", response_model=CommitmentPage, response_description="one page of commitments")
     def list_commitments(
         tag: Annotated[list[str] | None, Query(description="any of these tags")] = None,
         overdue: Annotated[
@@ -363,7 +363,9 @@ def api_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRout
             "notifications": [notification_json(r) for r in recorded.notifications],
         }
 
-    @router.get("/notifications", response_model=NotificationPage)
+    @router.get(
+        "/notifications", response_model=NotificationPage, response_description="one page of the ledger"
+    )
     async def list_notifications(
         failed: Annotated[bool, Query(description="only rows given up (state failed)")] = False,
         commitment: Annotated[
