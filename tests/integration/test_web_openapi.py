@@ -107,6 +107,9 @@ def test_what_the_schema_declares(tmp_path: Path) -> None:
         assert set(schemas[model]["required"]) == {"items", "total", "limit", "offset", "next_cursor"}
         assert schemas[model]["properties"]["items"]["items"] == {"$ref": f"#/components/schemas/{item}"}
         assert "Retry-After" in paths[path]["get"]["responses"]["503"]["headers"]
+    one = paths["/api/commitments/{commitment_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert one["schema"] == {"$ref": "#/components/schemas/CommitmentDetail"}
+    assert {"history", "acks", "snoozes", "notifications", "window"} <= set(schemas["CommitmentDetail"]["required"])
     ledger = {p["name"] for p in paths["/api/notifications"]["get"]["parameters"]}
     assert ledger >= {"failed", "commitment", "state", "event", "limit", "offset", "cursor"}
     writes = [op for path, ops in paths.items() for method, op in ops.items() if method == "post" and path.startswith("/api/")]

@@ -30,6 +30,7 @@ from deadlinewatch.storage.database import create_probe_engine, sqlite_path_of
 from deadlinewatch.storage.readonly import reader_beside
 from deadlinewatch.web.access_log import AccessLog
 from deadlinewatch.web.api import api_router
+from deadlinewatch.web.api_reads import read_router
 from deadlinewatch.web.body_limit import BodySizeLimit
 from deadlinewatch.web.calendar import calendar_identity, render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
@@ -263,7 +264,8 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
             return HTMLResponse(await run_in_threadpool(page.gzipped, nonce), headers=headers)
         return HTMLResponse(await run_in_threadpool(page.text, nonce), headers=headers)
 
-    app.include_router(api_router(runtime, reads, reader))
+    app.include_router(read_router(runtime, reads, reader))
+    app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
     # Added innermost first: each add_middleware wraps everything added before it.
     # Compression of what the handlers produced; bodies of 128 KiB and more are compressed in a

@@ -3,14 +3,26 @@ OpenAPI schema describes (one definition for both)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind
 from deadlinewatch.services.report import CommitmentState
 from deadlinewatch.storage import NotificationRecord, NotificationState
 
-__all__ = ["CommitmentPage", "NotificationItem", "NotificationPage"]
+__all__ = [
+    "DETAIL",
+    "AckEntry",
+    "CommitmentDetail",
+    "CommitmentPage",
+    "HistoryEntry",
+    "NotificationItem",
+    "NotificationPage",
+    "SnoozeEntry",
+    "WindowOfDue",
+]
 
 _NEXT = "pass as ``cursor`` for the next page; null on the last page"
 
@@ -67,3 +79,61 @@ class NotificationPage(BaseModel):
     limit: int
     offset: int
     next_cursor: str | None = Field(description=_NEXT)
+
+
+class WindowOfDue(BaseModel):
+    """The deadline window in force now (UTC instants) and when the commitment becomes overdue."""
+
+    precision: str
+    zone: str
+    opens: str
+    closes: str
+    due: str
+    overdue_from: str
+
+
+class HistoryEntry(BaseModel):
+    """A status change, from the config (``recorded_at`` null) or recorded since."""
+
+    at: str
+    status: str
+    note: str | None
+    url: str | None
+    origin: str
+    verified: bool
+    by: str | None
+    recorded_at: str | None
+
+
+class AckEntry(BaseModel):
+    at: str
+    note: str | None
+    by: str | None
+    withdrawn: bool
+
+
+class SnoozeEntry(BaseModel):
+    at: str
+    until: str | None = Field(description="null once lifted")
+    note: str | None
+    by: str | None
+    lifted: bool
+
+
+@dataclass(frozen=True)
+class CommitmentDetail(CommitmentState):
+    """One commitment: its state (as in the pages), window, history, acks, snoozes and newest
+    notifications."""
+
+    agreement_title: str | None
+    parties: list[str]
+    window: WindowOfDue | None
+    history: list[HistoryEntry]
+    acknowledged: bool
+    snoozed_until: str | None
+    acks: list[AckEntry]
+    snoozes: list[SnoozeEntry]
+    notifications: list[NotificationItem]
+
+
+DETAIL: TypeAdapter[CommitmentDetail] = TypeAdapter(CommitmentDetail)
