@@ -107,3 +107,23 @@ def test_a_read_given_up_while_queued_never_runs() -> None:
     wait_for(lambda: reads.stuck() == 0, "the stuck read to finish")
     assert reads.run(lambda: "next") == "next"
     assert ran == []
+
+
+def test_time_the_request_already_waited_counts_down_to_the_minimum() -> None:
+    database = HungDatabase()
+    reads = DatabaseReads(timeout=30.0, workers=2, min_wait=0.2)
+    # a request that arrived a minute ago (it waited for deliveries and for the gate) gets only
+    # the minimum: the failure comes long before the 30 s timeout would (guarded by the join)
+    outcome: list[str] = []
+
+    def late_request() -> None:
+        try:
+            asyncio.run(reads.arun(database.read, since=time.monotonic() - 60))
+        except DatabaseUnavailable as exc:
+            outcome.append(exc.detail)
+
+    caller = threading.Thread(target=late_request)
+    caller.start()
+    caller.join(20)
+    assert outcome == ["the database did not answer within 30 s; try again"]
+    database.answer()

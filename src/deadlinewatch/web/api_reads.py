@@ -40,7 +40,7 @@ from deadlinewatch.web.pages import (
     SnoozeEntry,
     WindowOfDue,
 )
-from deadlinewatch.web.readgate import outside_gate
+from deadlinewatch.web.readgate import read_database
 from deadlinewatch.web.readmodel import states_of
 from deadlinewatch.web.responses import unprocessable
 from deadlinewatch.web.runtime import Runtime
@@ -146,8 +146,7 @@ def read_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRou
     async def get_commitment(commitment_id: str) -> Response:
         # Config and read model first (a 404 costs no database read), then the recorded rows.
         current, found = await run_in_threadpool(lambda: _configured(commitment_id))
-        async with outside_gate():
-            recorded = await reads.arun(lambda: _recorded(reader, found.id))
+        recorded = await read_database(reads, lambda: _recorded(reader, found.id))
         detail = await run_in_threadpool(lambda: _detail(current, found, recorded))
         return Response(DETAIL.dump_json(detail), media_type="application/json")
 
@@ -254,12 +253,12 @@ def read_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRou
             subscription=subscription,
         )
         before = int(cursor) if cursor is not None else None
-        async with outside_gate():
-            page = await reads.arun(
-                lambda: reader.notification_page(
-                    wanted, before_id=before, offset=offset, limit=limit, count_up_to=COUNT_UP_TO
-                )
-            )
+        page = await read_database(
+            reads,
+            lambda: reader.notification_page(
+                wanted, before_id=before, offset=offset, limit=limit, count_up_to=COUNT_UP_TO
+            ),
+        )
         items = [NotificationItem.of(record) for record in page.records]
         return _json(
             NotificationPage.model_construct(

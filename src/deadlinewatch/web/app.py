@@ -42,7 +42,7 @@ from deadlinewatch.web.noncepage import NoncePage
 from deadlinewatch.web.openapi import describe_openapi
 from deadlinewatch.web.probe import DatabaseProbe, ProbeTimeout
 from deadlinewatch.web.read_access import ReadAccess, same_secret
-from deadlinewatch.web.readgate import ReadGate, outside_gate
+from deadlinewatch.web.readgate import ReadGate, read_database
 from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.settings import HttpSettings
@@ -209,8 +209,7 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
         key = (weakref.ref(model), model.revision)
         text = calendars.peek(key, monotonic=time.monotonic)
         if text is None:
-            async with outside_gate():
-                identity = await reads.arun(lambda: calendar_identity(reader))
+            identity = await read_database(reads, lambda: calendar_identity(reader))
             text = await run_in_threadpool(
                 calendars.get, key, lambda: render_ics(planner, now, identity), monotonic=time.monotonic
             )
@@ -249,8 +248,7 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
         key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
         page = cache.peek(key, monotonic=time.monotonic)
         if page is None:
-            async with outside_gate():
-                waiting = await reads.arun(lambda: waiting_notices(reader))
+            waiting = await read_database(reads, lambda: waiting_notices(reader))
 
             def build() -> NoncePage:
                 # rendered with a placeholder nonce; each response gets its own

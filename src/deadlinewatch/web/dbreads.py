@@ -10,9 +10,10 @@ When every worker has been busy on its read for longer than ``timeout`` (the dat
 has taken all of them), callers fail at once instead of queueing behind them. So a hung database
 ties up at most ``workers`` threads and connections, all of them this module's.
 
-Async routes ``await`` :meth:`DatabaseReads.arun` (nothing is held while waiting: call it
-:func:`~deadlinewatch.web.readgate.outside_gate` so the read gate's slot is free too); sync code
-calls :meth:`DatabaseReads.run`, which blocks its thread for at most ``timeout`` seconds.
+Async routes use :func:`~deadlinewatch.web.readgate.read_database`, which awaits
+:meth:`DatabaseReads.arun` outside the read gate and counts the request's earlier waits against
+the timeout (nothing of the server is held while waiting); sync code calls
+:meth:`DatabaseReads.run`, which blocks its thread for at most ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ _Job = tuple[Future[Any], Callable[[], Any]]
 
 
 class DatabaseReads:
-    def __init__(self, timeout: float = 4.0, workers: int = 4) -> None:
+    def __init__(self, timeout: float = 4.0, workers: int = 4, min_wait: float = 1.0) -> None:
         self.timeout = timeout
+        self.min_wait = min_wait  # the least a read is given, however long its request waited before
         self.workers = workers
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -95,11 +97,17 @@ class DatabaseReads:
             future.cancel()
             raise DatabaseUnavailable(self.timeout) from None
 
-    async def arun(self, call: Callable[[], T]) -> T:
-        """:meth:`run` for the event loop: the loop and the server's threads are never blocked."""
+    async def arun(self, call: Callable[[], T], since: float | None = None) -> T:
+        """:meth:`run` for the event loop: the loop and the server's threads are never blocked.
+        ``since`` (``time.monotonic()``): when the request arrived, so the time it already waited
+        (for deliveries, for the read gate) counts against :attr:`timeout` — down to
+        :attr:`min_wait` for the read itself."""
+        budget = self.timeout
+        if since is not None:
+            budget = max(self.timeout - (time.monotonic() - since), self.min_wait)
         future = self._submit(call)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(future), budget)
         except TimeoutError:
             future.cancel()  # dropped if still queued; a running read is abandoned
             raise DatabaseUnavailable(self.timeout) from None

@@ -23,11 +23,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import time
 from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ReadGate", "outside_gate"]
+from deadlinewatch.web.dbreads import DatabaseReads
+
+__all__ = ["ReadGate", "outside_gate", "read_database"]
+
+T = TypeVar("T")
 
 _UNGATED = frozenset({"/healthz", "/readyz"})
 
@@ -41,6 +47,7 @@ class _Slot:
 
 
 _current: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("read_gate_slot", default=None)
+_arrived: contextvars.ContextVar[float | None] = contextvars.ContextVar("read_arrived", default=None)
 
 
 @contextlib.asynccontextmanager
@@ -58,6 +65,13 @@ async def outside_gate() -> AsyncIterator[None]:
     finally:
         await slot.semaphore.acquire()
         slot.held = True
+
+
+async def read_database(reads: DatabaseReads, call: Callable[[], T]) -> T:
+    """``call()`` through ``reads``, outside the gate, within the read timeout counted from the
+    request's arrival at the gate (its waits for deliveries and for a slot included)."""
+    async with outside_gate():
+        return await reads.arun(call, since=_arrived.get())
 
 
 class ReadGate:
@@ -80,6 +94,13 @@ class ReadGate:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] in _UNGATED:
             await self.app(scope, receive, send)
             return
+        arrived = _arrived.set(time.monotonic())
+        try:
+            await self._gated(scope, receive, send)
+        finally:
+            _arrived.reset(arrived)
+
+    async def _gated(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.busy is not None:
             for _ in range(max(1, round(self.max_wait / self.poll))):
                 if not self.busy():
