@@ -144,15 +144,13 @@ def read_router(runtime: Runtime, reads: DatabaseReads, reader: Store) -> APIRou
 
     @router.get("/commitments/{commitment_id}", response_model=CommitmentDetail)
     async def get_commitment(commitment_id: str) -> Response:
-        # Config and read model first (a 404 costs no database read), then the recorded rows.
-        current, found = await run_in_threadpool(lambda: _configured(commitment_id))
-        recorded = await read_database(reads, lambda: _recorded(reader, found.id))
-        detail = await run_in_threadpool(lambda: _detail(current, found, recorded))
-        return Response(DETAIL.dump_json(detail), media_type="application/json")
-
-    def _configured(commitment_id: str) -> tuple[Planner, Commitment]:
+        # The config first, on the loop (a dict lookup; a 404 costs no database read), then the
+        # recorded rows, then the state and the JSON in one worker thread.
         current = planner()
-        return current, commitment(current, commitment_id)
+        found = commitment(current, commitment_id)
+        recorded = await read_database(reads, lambda: _recorded(reader, found.id))
+        body = await run_in_threadpool(lambda: DETAIL.dump_json(_detail(current, found, recorded)))
+        return Response(body, media_type="application/json")
 
     def _detail(current: Planner, found: Commitment, recorded: _Recorded) -> CommitmentDetail:
         now = runtime.now()
