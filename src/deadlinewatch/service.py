@@ -62,6 +62,13 @@ SOURCE_JOB_PREFIX = "source:"
 REFRESH_JOB = "refresh"
 REFRESH_SECONDS = 2.0
 PLAN_RETRY_SECONDS = 2.0
+# HTTP reads wait (web/readgate.py) from this long before a planned tick until it starts, and for
+# at most this long after its instant when the wake-up runs late (a failing tick does not hold them).
+READS_HELD_BEFORE_TICK_SECONDS = 0.2
+READS_HELD_LATE_TICK_SECONDS = 2.0
+# Reads also wait while rows due less than this long ago are being sent (a burst at its instant);
+# behind a backlog already later than that (a first start with 300,000 catch-up rows), they share.
+READS_YIELD_UNTIL_LATE_BY = timedelta(seconds=10)
 
 
 def lease_seconds() -> float:
@@ -596,6 +603,18 @@ class ServiceRuntime:
         return self._service.leadership.is_leader
 
     def delivering(self) -> bool:
-        """A tick is deciding (and recording) what is due, or claimed rows are being sent."""
-        dispatcher = self._service.dispatcher
-        return self._service._plan_lock.locked() or (dispatcher is not None and dispatcher.in_flight > 0)
+        """A tick is about to start or deciding (and recording) what is due, or rows due a moment
+        ago are being sent: HTTP reads then wait a little (web/readgate.py)."""
+        service = self._service
+        dispatcher = service.dispatcher
+        now = utc_now()
+        if service._plan_lock.locked():
+            return True
+        if dispatcher is not None and dispatcher.on_time_in_flight(now, READS_YIELD_UNTIL_LATE_BY):
+            return True
+        # A tick is about to start (or its wake-up is running late): let it start on a quiet loop.
+        following = service._next_due
+        if following is None:
+            return False
+        ahead = (following - now).total_seconds()
+        return -READS_HELD_LATE_TICK_SECONDS < ahead < READS_HELD_BEFORE_TICK_SECONDS
