@@ -222,18 +222,21 @@ class Service:
             self.wakeups.start()
             self.wakeups.every(REFRESH_JOB, self._refresh, REFRESH_SECONDS)
             self.leadership.on_change(self._leadership_changed)
-            await self._plan()
-            self._planning_ready = True
-            await self._announce()
-            self._schedule_sources()
-            tasks = [
-                asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
-                asyncio.create_task(self._watch_config(), name="config-watch"),
-            ]
+            # HTTP answers while the first plan is made (a first start with 100,000 commitments
+            # takes a while): /healthz 200, /readyz and everything else 503 "starting" until then.
+            tasks: list[asyncio.Task[Any]] = []
             server = self._http_server()
             if server is not None:
                 sockets = [self.http_socket] if self.http_socket is not None else None
                 tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="http"))
+            await self._plan()
+            self._planning_ready = True
+            await self._announce()
+            self._schedule_sources()
+            tasks += [
+                asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
+                asyncio.create_task(self._watch_config(), name="config-watch"),
+            ]
             stop_waiter = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             failed = [t for t in done if t is not stop_waiter and t.exception() is not None]
@@ -572,6 +575,9 @@ class ServiceRuntime:
 
     def scheduler_running(self) -> bool:
         return self._service.scheduler_running()
+
+    def starting(self) -> str | None:
+        return None if self._service._planning_ready else "the first plan is being made"
 
     def now(self) -> datetime:
         return utc_now()
