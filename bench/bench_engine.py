@@ -14,6 +14,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from synthetic import write_config
 
 from deadlinewatch.config.loader import load_config
 from deadlinewatch.domain.planning import Planner, Situation
+from deadlinewatch.domain.watchlist import Watchlist
 from deadlinewatch.services.replay import replay
 
 
@@ -53,6 +55,31 @@ def bench_planning(count: int, folder: Path) -> None:
     print(f"  max RSS: {_rss_mib():.0f} MiB (before the planner: {rss_before:.0f} MiB)")
     print(f"  ratio planning / baseline load: {total / load_s:.2f}")
     print(f"  ratio next tick / first plan:   {tick_s / max(start_s, 1e-9):.4f}")
+    del planner, decisions, following, tick
+    planner_memory(watchlist, now)
+
+
+def planner_memory(watchlist: Watchlist, now: datetime) -> None:
+    """What the planner keeps (tracemalloc, a second run: tracing slows it): after building it, and
+    after the first-start plan once its decisions are dropped; and the peak while planning."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    planner = Planner(Situation(watchlist))
+    built = tracemalloc.get_traced_memory()[0] - base
+    decisions = planner.plan(None, now)
+    notices = len(decisions.notices)
+    del decisions
+    gc.collect()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    mib = 2**20
+    kept = (current - base) / mib
+    print(
+        f"  planner retained (tracemalloc): built {built / mib:.0f} MiB, after the first plan {kept:.0f} MiB"
+    )
+    print(f"  tracemalloc peak while planning: {(peak - base) / mib:.0f} MiB (with its {notices:,} notices)")
+    del planner
 
 
 def bench_replay(count: int, folder: Path) -> None:

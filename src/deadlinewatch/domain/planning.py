@@ -10,7 +10,7 @@ O(notifications due): pairs wait in a heap keyed by their next instant.
 from __future__ import annotations
 
 import bisect
-import heapq
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +35,7 @@ from deadlinewatch.domain.model import (
     Commitment,
     EventKind,
     OpenDue,
+    OpenKind,
     Policy,
     Status,
     StatusChange,
@@ -43,6 +44,7 @@ from deadlinewatch.domain.model import (
 from deadlinewatch.domain.notifications import Notice
 from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
 from deadlinewatch.domain.quiet import release_instant
+from deadlinewatch.domain.schedulebook import ScheduleBook
 from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
 from deadlinewatch.domain.watchlist import Watchlist
 
@@ -68,14 +70,6 @@ class Decisions:
     superseded: tuple[Notice, ...] = ()
 
 
-@dataclass
-class _Pair:
-    commitment: Commitment
-    subscription: Subscription
-    schedule: CommitmentSchedule
-    events: frozenset[EventKind]
-
-
 class Planner:
     """Decides notifications for one situation. Calls to :meth:`plan` must move forward in time."""
 
@@ -98,30 +92,34 @@ class Planner:
         for snooze in situation.snoozes:
             self._snoozes.setdefault(snooze.commitment_id, []).append(snooze)
         self._announced: dict[str, datetime | None] = {}
-        schedules: dict[tuple[str, str], CommitmentSchedule] = {}
-        policies: dict[tuple[str, object], Policy] = {}
-        events_of = {s.name: subscription_events(s) for s in watchlist.subscriptions}
-        self._pairs: list[_Pair] = []
+        self._subscriptions = watchlist.subscriptions
+        self._events_of = [subscription_events(s) for s in watchlist.subscriptions]
+        # The (commitment, subscription) pairs, as parallel arrays (100k x 3 pairs stay small).
+        self._pair_commitment: list[str] = []
+        self._pair_subscription = array("l")
+        pair_entries = array("l")
+        self._book = ScheduleBook()
+        policies: dict[tuple[str, OpenKind | None], Policy] = {}
         for commitment in watchlist.commitments.values():
             open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
             announced_local = watchlist.announced_of(commitment)
             zone = watchlist.zone_of(commitment)
             announced = to_instant(announced_local, zone) if announced_local is not None else None
             self._announced[commitment.id] = announced
-            for subscription in watchlist.subscriptions:
-                events = events_of[subscription.name]
-                if not events or not watchlist.matches(subscription, commitment):
+            deadline = self.deadlines[commitment.id]
+            for index, subscription in enumerate(watchlist.subscriptions):
+                if not self._events_of[index] or not watchlist.matches(subscription, commitment):
                     continue
-                name = watchlist.policy_name_for(subscription, commitment)
-                key = (commitment.id, name)
-                if key not in schedules:
-                    policy_key = (name, open_kind)
-                    if policy_key not in policies:
-                        policies[policy_key] = watchlist.policy_named(name, open_kind)
-                    schedules[key] = CommitmentSchedule(
-                        self.deadlines[commitment.id], policies[policy_key], announced, announced_local
-                    )
-                self._pairs.append(_Pair(commitment, subscription, schedules[key], events))
+                policy_key = (watchlist.policy_name_for(subscription, commitment), open_kind)
+                policy = policies.get(policy_key)
+                if policy is None:
+                    policy = policies[policy_key] = watchlist.policy_named(*policy_key)
+                entry = self._book.entry(deadline, policy_key, policy, announced, announced_local)
+                self._pair_commitment.append(commitment.id)
+                self._pair_subscription.append(index)
+                pair_entries.append(entry)
+        self._book.seal(pair_entries)
+        self._send_at: dict[tuple[int, datetime], datetime] = {}  # release instants, in one plan
         self._status_events: list[tuple[datetime, str, int, EffectiveChange]] = sorted(
             (change.noticed, cid, i, change)
             for cid, timeline in self.timelines.items()
@@ -138,7 +136,6 @@ class Planner:
             for s in watchlist.subscriptions
             if s.digest is not None and (s.events is None or EventKind.DIGEST in s.events)
         ]
-        self._heap: list[tuple[datetime, int]] | None = None
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -174,8 +171,8 @@ class Planner:
 
     def next_after(self, instant: datetime) -> datetime | None:
         """The next instant after ``instant`` at which :meth:`plan` would decide anything."""
-        heap = self._ensure_heap(instant)
-        candidates = [heap[0][0]] if heap else []
+        scheduled = self._book.next_after(instant)
+        candidates = [scheduled] if scheduled is not None else []
         for events in (self._status_events, self._deadline_events):
             index = bisect.bisect_right(events, instant, key=lambda e: e[0])
             if index < len(events):
@@ -212,87 +209,57 @@ class Planner:
 
     def _plan(self, lo: datetime | None, hi: datetime, catch_up: bool) -> Decisions:
         notices: list[Notice] = []
-        superseded: list[Notice] = []
-        for index in self._due_pairs(lo, hi):
-            self._plan_pair(self._pairs[index], lo, hi, catch_up, notices, superseded)
+        superseded: list[tuple[int, list[Notice]]] = []
+        for entry, schedule, occurrences in self._book.take_due(lo, hi):
+            if occurrences:
+                self._plan_entry(entry, schedule, occurrences, lo, hi, catch_up, notices, superseded)
         if lo is not None:
             self._plan_changes(lo, hi, catch_up, notices)
             if not catch_up:
                 self._plan_digests(lo, hi, notices)
         notices.sort(key=Notice.sort_key)
-        return Decisions(tuple(notices), tuple(superseded))
+        superseded.sort(key=lambda chunk: chunk[0])  # in pair order, as each pair decided them
+        self._send_at = {}
+        return Decisions(tuple(notices), tuple(n for _, chunk in superseded for n in chunk))
 
-    def _due_pairs(self, lo: datetime | None, hi: datetime) -> list[int]:
-        if lo is None:
-            self._heap = None
-            due = list(range(len(self._pairs)))
-        else:
-            heap = self._ensure_heap(lo)
-            due = []
-            while heap and heap[0][0] <= hi:
-                due.append(heapq.heappop(heap)[1])
-        heap = self._heap if self._heap is not None else []
-        for index in due:
-            nxt = self._pairs[index].schedule.next_after(hi)
-            if nxt is not None:
-                heapq.heappush(heap, (nxt, index))
-        self._heap = heap
-        return sorted(set(due))
-
-    def _ensure_heap(self, instant: datetime) -> list[tuple[datetime, int]]:
-        if self._heap is None:
-            heap = []
-            for index, pair in enumerate(self._pairs):
-                nxt = pair.schedule.next_after(instant)
-                if nxt is not None:
-                    heap.append((nxt, index))
-            heapq.heapify(heap)
-            self._heap = heap
-        return self._heap
-
-    def _plan_pair(
+    def _plan_entry(
         self,
-        pair: _Pair,
+        entry: int,
+        schedule: CommitmentSchedule,
+        occurrences: list[Occurrence],
         lo: datetime | None,
         hi: datetime,
         catch_up: bool,
         notices: list[Notice],
-        superseded: list[Notice],
+        superseded: list[tuple[int, list[Notice]]],
     ) -> None:
-        latest: dict[EventKind, Occurrence] = {}
-        skipped: list[Occurrence] = []
-        for occurrence in pair.schedule.between(lo, hi):
-            if occurrence.kind not in pair.events:
+        """Every pair the schedule ``entry`` serves, given its ``occurrences`` in ``(lo, hi]``."""
+        chosen: dict[frozenset[EventKind], tuple[list[Occurrence], list[Occurrence]]] = {}
+        for pair in self._book.members(entry):
+            index = self._pair_subscription[pair]
+            events = self._events_of[index]
+            choice = chosen.get(events)
+            if choice is None:
+                choice = chosen[events] = _latest_of_each_kind(schedule, occurrences, events, hi)
+            latest, skipped = choice
+            if not latest:
                 continue
-            current = latest.get(occurrence.kind)
-            if current is None or occurrence.instant > current.instant:
-                if current is not None:
-                    skipped.append(current)
-                latest[occurrence.kind] = occurrence
-            else:
-                skipped.append(occurrence)
-        if not latest:
-            return
-        if pair.schedule.overdue_due_by(hi):
-            for kind in _EARLY & latest.keys():
-                skipped.append(latest.pop(kind))
-        cid = pair.commitment.id
-        for occurrence in latest.values():
-            fires = hi if catch_up else occurrence.fires_at
-            if self._suppressed(cid, occurrence.kind, occurrence.data, fires):
-                continue
-            notices.append(
-                self._notice(
-                    pair.subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data
-                )
-            )
-        if lo is not None:
-            for occurrence in skipped:
-                superseded.append(
+            subscription = self._subscriptions[index]
+            cid = self._pair_commitment[pair]
+            for occurrence in latest:
+                fires = hi if catch_up else occurrence.fires_at
+                if self._suppressed(cid, occurrence.kind, occurrence.data, fires):
+                    continue
+                notices.append(
                     self._notice(
-                        pair.subscription, occurrence.kind, cid, occurrence.instant, hi, occurrence.data
+                        subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data, index
                     )
                 )
+            if lo is not None and skipped:
+                chunk = [
+                    self._notice(subscription, o.kind, cid, o.instant, hi, o.data, index) for o in skipped
+                ]
+                superseded.append((pair, chunk))
 
     def _suppressed(self, cid: str, kind: EventKind, data: EventData, fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
@@ -410,8 +377,17 @@ class Planner:
         occurred: datetime,
         fires: datetime,
         data: EventData,
+        index: int | None = None,
     ) -> Notice:
-        send_at = release_instant(subscription.quiet_hours, fires)
+        if subscription.quiet_hours is None:
+            send_at = fires
+        elif index is None:
+            send_at = release_instant(subscription.quiet_hours, fires)
+        else:  # a subscription's pairs share a few instants (all of them in a catch-up)
+            cached = self._send_at.get((index, fires))
+            if cached is None:
+                cached = self._send_at[(index, fires)] = release_instant(subscription.quiet_hours, fires)
+            send_at = cached
         return Notice(subscription.name, subscription.notify, kind, subject, occurred, send_at, data)
 
 
@@ -428,3 +404,26 @@ def _between(
     start = bisect.bisect_right(events, lo, key=lambda e: e[0])
     end = bisect.bisect_right(events, hi, key=lambda e: e[0])
     return events[start:end]
+
+
+def _latest_of_each_kind(
+    schedule: CommitmentSchedule, occurrences: list[Occurrence], events: frozenset[EventKind], hi: datetime
+) -> tuple[list[Occurrence], list[Occurrence]]:
+    """The occurrences a subscription receiving ``events`` is sent (the latest of each kind; no
+    reminder or ``window_open`` once an overdue is due), and the ones they supersede."""
+    latest: dict[EventKind, Occurrence] = {}
+    skipped: list[Occurrence] = []
+    for occurrence in occurrences:
+        if occurrence.kind not in events:
+            continue
+        current = latest.get(occurrence.kind)
+        if current is None or occurrence.instant > current.instant:
+            if current is not None:
+                skipped.append(current)
+            latest[occurrence.kind] = occurrence
+        else:
+            skipped.append(occurrence)
+    if latest and schedule.overdue_due_by(hi):
+        for kind in _EARLY & latest.keys():
+            skipped.append(latest.pop(kind))
+    return list(latest.values()), skipped
