@@ -51,6 +51,7 @@ from deadlinewatch.domain.watchlist import Watchlist
 _T = TypeVar("_T")
 _EARLY = frozenset({EventKind.REMINDER, EventKind.WINDOW_OPEN})
 _ACKABLE = frozenset({EventKind.OVERDUE, EventKind.ESCALATION})
+_UNCHANGED = StatusTimeline(())
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ class Planner:
         watchlist = situation.watchlist
         self.situation = situation  # what it was built from: a fresh Planner can look ahead alone
         self.watchlist = watchlist
+        changes = situation.status_changes
+        # A timeline never changes once built: commitments with no change share the empty one.
         self.timelines: dict[str, StatusTimeline] = {
-            c.id: StatusTimeline([*c.history, *situation.status_changes.get(c.id, ())])
+            c.id: StatusTimeline([*c.history, *changes.get(c.id, ())])
+            if c.history or c.id in changes
+            else _UNCHANGED
             for c in watchlist.commitments.values()
         }
         self.deadlines: dict[str, Deadline] = compute_deadlines(watchlist, self.timelines)
@@ -100,11 +105,17 @@ class Planner:
         pair_entries = array("l")
         self._book = ScheduleBook()
         policies: dict[tuple[str, OpenKind | None], Policy] = {}
+        instants: dict[tuple[datetime, int, str], datetime] = {}  # announced dates are mostly shared
         for commitment in watchlist.commitments.values():
             open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
             announced_local = watchlist.announced_of(commitment)
             zone = watchlist.zone_of(commitment)
-            announced = to_instant(announced_local, zone) if announced_local is not None else None
+            announced = None
+            if announced_local is not None:
+                local_key = (announced_local, announced_local.fold, zone)  # equality ignores fold
+                announced = instants.get(local_key)
+                if announced is None:
+                    announced = instants[local_key] = to_instant(announced_local, zone)
             self._announced[commitment.id] = announced
             deadline = self.deadlines[commitment.id]
             for index, subscription in enumerate(watchlist.subscriptions):

@@ -23,6 +23,16 @@ from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
 _Spec = tuple[Deadline, Policy, datetime | None, datetime | None]
 
 
+def _folds(deadline: Deadline, announced_local: datetime | None) -> int:
+    """The folds of the key's local times, as bits: equal naive datetimes may differ by fold
+    alone (the two passes through a repeated hour), and those are different instants."""
+    folds = announced_local.fold if announced_local is not None else 0
+    for version in deadline.versions:
+        window = version.window
+        folds = folds << 2 | window.opens_local.fold << 1 | window.closes_local.fold
+    return folds
+
+
 class ScheduleBook:
     """Distinct schedules, the pairs each serves, and each one's next instant after the last
     :meth:`take_due` (a heap). :meth:`take_due` calls must move forward in time."""
@@ -50,7 +60,14 @@ class ScheduleBook:
         """The entry of this deadline under this policy (``policy_key`` names ``policy``: equal
         keys, equal policies), added if new. ``announced`` is ``announced_local`` in the
         deadline's zone, so it needs no place in the key."""
-        key = (deadline.versions, deadline.zone, deadline.open_kind, policy_key, announced_local)
+        key = (
+            deadline.versions,
+            deadline.zone,
+            deadline.open_kind,
+            policy_key,
+            announced_local,
+            _folds(deadline, announced_local),
+        )
         index = self._index.get(key)
         if index is None:
             index = self._index[key] = len(self._specs)
