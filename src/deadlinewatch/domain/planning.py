@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -42,7 +42,7 @@ from deadlinewatch.domain.model import (
     Subscription,
 )
 from deadlinewatch.domain.notifications import Notice
-from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
+from deadlinewatch.domain.occurrences import Occurrence
 from deadlinewatch.domain.quiet import release_instant
 from deadlinewatch.domain.schedulebook import ScheduleBook
 from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
@@ -99,14 +99,23 @@ class Planner:
         self._announced: dict[str, datetime | None] = {}
         self._subscriptions = watchlist.subscriptions
         self._events_of = [subscription_events(s) for s in watchlist.subscriptions]
-        # The (commitment, subscription) pairs, as parallel arrays (100k x 3 pairs stay small).
+        distinct = {events: i for i, events in enumerate(dict.fromkeys(self._events_of))}
+        self._events_id = [distinct[events] for events in self._events_of]
+        # The (commitment, subscription) pairs, as parallel arrays (100k x 3 pairs stay small), in
+        # the order of output lines (commitment id, then subscription name, by code point), and
+        # each pair's place in config order (the order superseded occurrences are recorded in).
         self._pair_commitment: list[str] = []
         self._pair_subscription = array("l")
-        pair_entries = array("l")
+        self._pair_entry = array("l")
+        self._pair_config_order = array("q")
+        config_order = {cid: i for i, cid in enumerate(watchlist.commitments)}
+        by_name = sorted(range(len(watchlist.subscriptions)), key=lambda i: watchlist.subscriptions[i].name)
+        count = len(watchlist.subscriptions)
         self._book = ScheduleBook()
         policies: dict[tuple[str, OpenKind | None], Policy] = {}
         instants: dict[tuple[datetime, int, str], datetime] = {}  # announced dates are mostly shared
-        for commitment in watchlist.commitments.values():
+        for cid in sorted(watchlist.commitments):
+            commitment = watchlist.commitments[cid]
             open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
             announced_local = watchlist.announced_of(commitment)
             zone = watchlist.zone_of(commitment)
@@ -118,7 +127,8 @@ class Planner:
                     announced = instants[local_key] = to_instant(announced_local, zone)
             self._announced[commitment.id] = announced
             deadline = self.deadlines[commitment.id]
-            for index, subscription in enumerate(watchlist.subscriptions):
+            for index in by_name:
+                subscription = watchlist.subscriptions[index]
                 if not self._events_of[index] or not watchlist.matches(subscription, commitment):
                     continue
                 policy_key = (watchlist.policy_name_for(subscription, commitment), open_kind)
@@ -126,10 +136,11 @@ class Planner:
                 if policy is None:
                     policy = policies[policy_key] = watchlist.policy_named(*policy_key)
                 entry = self._book.entry(deadline, policy_key, policy, announced, announced_local)
-                self._pair_commitment.append(commitment.id)
+                self._pair_commitment.append(cid)
                 self._pair_subscription.append(index)
-                pair_entries.append(entry)
-        self._book.seal(pair_entries)
+                self._pair_entry.append(entry)
+                self._pair_config_order.append(config_order[cid] * count + index)
+        self._book.seal(self._pair_entry)
         self._send_at: dict[tuple[int, datetime], datetime] = {}  # release instants, in one plan
         self._status_events: list[tuple[datetime, str, int, EffectiveChange]] = sorted(
             (change.noticed, cid, i, change)
@@ -219,58 +230,61 @@ class Planner:
         return self._plan(lo, hi, catch_up or lo is None)
 
     def _plan(self, lo: datetime | None, hi: datetime, catch_up: bool) -> Decisions:
-        notices: list[Notice] = []
+        due = self._book.take_due(lo, hi)
+        pairs: Iterable[int]
+        if lo is None:
+            pairs = range(len(self._pair_entry))
+        else:
+            pairs = sorted(pair for entry in due for pair in self._book.members(entry))
+        # Pairs come in output order, and each pair's notices by event: every list of notices
+        # sent at one instant is in output order as made (no sort of 100k's of notices).
+        by_instant: dict[datetime, list[Notice]] = {}
         superseded: list[tuple[int, list[Notice]]] = []
-        for entry, schedule, occurrences in self._book.take_due(lo, hi):
-            if occurrences:
-                self._plan_entry(entry, schedule, occurrences, lo, hi, catch_up, notices, superseded)
-        if lo is not None:
-            self._plan_changes(lo, hi, catch_up, notices)
-            if not catch_up:
-                self._plan_digests(lo, hi, notices)
-        notices.sort(key=Notice.sort_key)
-        superseded.sort(key=lambda chunk: chunk[0])  # in pair order, as each pair decided them
-        self._send_at = {}
-        return Decisions(tuple(notices), tuple(n for _, chunk in superseded for n in chunk))
-
-    def _plan_entry(
-        self,
-        entry: int,
-        schedule: CommitmentSchedule,
-        occurrences: list[Occurrence],
-        lo: datetime | None,
-        hi: datetime,
-        catch_up: bool,
-        notices: list[Notice],
-        superseded: list[tuple[int, list[Notice]]],
-    ) -> None:
-        """Every pair the schedule ``entry`` serves, given its ``occurrences`` in ``(lo, hi]``."""
-        chosen: dict[frozenset[EventKind], tuple[list[Occurrence], list[Occurrence]]] = {}
-        for pair in self._book.members(entry):
+        chosen: dict[tuple[int, int], tuple[list[Occurrence], list[Occurrence]]] = {}
+        for pair in pairs:
+            entry = self._pair_entry[pair]
+            outcome = due.get(entry)
+            if outcome is None:
+                continue
             index = self._pair_subscription[pair]
-            events = self._events_of[index]
-            choice = chosen.get(events)
+            choice = chosen.get((entry, self._events_id[index]))
             if choice is None:
-                choice = chosen[events] = _latest_of_each_kind(schedule, occurrences, events, hi)
+                choice = chosen[(entry, self._events_id[index])] = _latest_of_each_kind(
+                    outcome, self._events_of[index]
+                )
             latest, skipped = choice
             if not latest:
                 continue
             subscription = self._subscriptions[index]
             cid = self._pair_commitment[pair]
+            plain = self.timelines[cid] is _UNCHANGED and cid not in self._snoozes and cid not in self._acks
             for occurrence in latest:
                 fires = hi if catch_up else occurrence.fires_at
-                if self._suppressed(cid, occurrence.kind, occurrence.data, fires):
+                if not plain and self._suppressed(cid, occurrence.kind, occurrence.data, fires):
                     continue
-                notices.append(
-                    self._notice(
-                        subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data, index
-                    )
+                notice = self._notice(
+                    subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data, index
                 )
+                sent = by_instant.get(notice.send_at)
+                if sent is None:
+                    sent = by_instant[notice.send_at] = []
+                sent.append(notice)
             if lo is not None and skipped:
                 chunk = [
                     self._notice(subscription, o.kind, cid, o.instant, hi, o.data, index) for o in skipped
                 ]
-                superseded.append((pair, chunk))
+                superseded.append((self._pair_config_order[pair], chunk))
+        notices = [notice for instant in sorted(by_instant) for notice in by_instant[instant]]
+        if lo is not None:
+            more: list[Notice] = []
+            self._plan_changes(lo, hi, catch_up, more)
+            if not catch_up:
+                self._plan_digests(lo, hi, more)
+            if more:
+                notices = sorted([*notices, *more], key=Notice.sort_key)
+        superseded.sort(key=lambda chunk: chunk[0])  # pair by pair, in config order
+        self._send_at = {}
+        return Decisions(tuple(notices), tuple(n for _, chunk in superseded for n in chunk))
 
     def _suppressed(self, cid: str, kind: EventKind, data: EventData, fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
@@ -418,10 +432,12 @@ def _between(
 
 
 def _latest_of_each_kind(
-    schedule: CommitmentSchedule, occurrences: list[Occurrence], events: frozenset[EventKind], hi: datetime
+    outcome: tuple[list[Occurrence], bool], events: frozenset[EventKind]
 ) -> tuple[list[Occurrence], list[Occurrence]]:
-    """The occurrences a subscription receiving ``events`` is sent (the latest of each kind; no
-    reminder or ``window_open`` once an overdue is due), and the ones they supersede."""
+    """The occurrences a subscription receiving ``events`` is sent (the latest of each kind, by
+    event order; no reminder or ``window_open`` once an overdue is due), and the ones they
+    supersede, given a schedule's occurrences and whether an overdue is due at their end."""
+    occurrences, overdue_due = outcome
     latest: dict[EventKind, Occurrence] = {}
     skipped: list[Occurrence] = []
     for occurrence in occurrences:
@@ -434,7 +450,7 @@ def _latest_of_each_kind(
             latest[occurrence.kind] = occurrence
         else:
             skipped.append(occurrence)
-    if latest and schedule.overdue_due_by(hi):
+    if latest and overdue_due:
         for kind in _EARLY & latest.keys():
             skipped.append(latest.pop(kind))
-    return list(latest.values()), skipped
+    return sorted(latest.values(), key=lambda o: o.kind.rank), skipped

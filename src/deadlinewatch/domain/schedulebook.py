@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 
 from deadlinewatch.domain.deadlines import Deadline
@@ -105,29 +105,30 @@ class ScheduleBook:
         heap = self._ensure_heap(instant)
         return heap[0][0] if heap else None
 
-    def take_due(
-        self, lo: datetime | None, hi: datetime
-    ) -> Iterator[tuple[int, CommitmentSchedule, list[Occurrence]]]:
-        """Each entry with an occurrence firing in ``(lo, hi]`` (every entry when ``lo`` is None,
-        a first start), in entry order, with its schedule and those occurrences
-        (:meth:`CommitmentSchedule.between`); each gets its next instant after ``hi``. Consume
-        it whole: the heap moves as it goes."""
+    def take_due(self, lo: datetime | None, hi: datetime) -> dict[int, tuple[list[Occurrence], bool]]:
+        """The entries with an occurrence firing in ``(lo, hi]`` (:meth:`CommitmentSchedule.between`;
+        every entry is looked at when ``lo`` is None, a first start): their occurrences, and
+        whether an overdue is due by ``hi`` (:meth:`CommitmentSchedule.overdue_due_by`). Every
+        entry looked at gets its next instant after ``hi``."""
         if lo is None:
             self._heap = heap = []
-            due: Iterable[int] = range(len(self._specs))
+            looked_at: Iterable[int] = range(len(self._specs))
         else:
             heap = self._ensure_heap(lo)
             popped: list[int] = []
             while heap and heap[0][0] <= hi:
                 popped.append(heapq.heappop(heap)[1])
-            popped.sort()
-            due = popped
-        for entry in due:
+            looked_at = popped
+        due: dict[int, tuple[list[Occurrence], bool]] = {}
+        for entry in looked_at:
             schedule = self.schedule(entry)
             following = schedule.next_after(hi)
             if following is not None:
                 heapq.heappush(heap, (following, entry))
-            yield entry, schedule, list(schedule.between(lo, hi))
+            occurrences = list(schedule.between(lo, hi))
+            if occurrences:
+                due[entry] = (occurrences, schedule.overdue_due_by(hi))
+        return due
 
     def _ensure_heap(self, instant: datetime) -> list[tuple[datetime, int]]:
         if self._heap is None:
