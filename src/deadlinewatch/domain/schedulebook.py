@@ -23,16 +23,6 @@ from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
 _Spec = tuple[Deadline, Policy, datetime | None, datetime | None]
 
 
-def _folds(deadline: Deadline, announced_local: datetime | None) -> int:
-    """The folds of the key's local times, as bits: equal naive datetimes may differ by fold
-    alone (the two passes through a repeated hour), and those are different instants."""
-    folds = announced_local.fold if announced_local is not None else 0
-    for version in deadline.versions:
-        window = version.window
-        folds = folds << 2 | window.opens_local.fold << 1 | window.closes_local.fold
-    return folds
-
-
 class ScheduleBook:
     """Distinct schedules, the pairs each serves, and each one's next instant after the last
     :meth:`take_due` (a heap). :meth:`take_due` calls must move forward in time."""
@@ -58,16 +48,14 @@ class ScheduleBook:
         announced_local: datetime | None,
     ) -> int:
         """The entry of this deadline under this policy (``policy_key`` names ``policy``: equal
-        keys, equal policies), added if new. ``announced`` is ``announced_local`` in the
-        deadline's zone, so it needs no place in the key."""
-        key = (
-            deadline.versions,
-            deadline.zone,
-            deadline.open_kind,
-            policy_key,
-            announced_local,
-            _folds(deadline, announced_local),
-        )
+        keys, equal policies), added if new. Deadlines share an entry when they share their
+        versions (:func:`compute_deadlines` gives dues written alike the same tuple; the book
+        keys on its identity: cheap, fold-proof, and safe as the first deadline of each entry is kept).
+        ``announced`` is ``announced_local`` in the deadline's zone: it needs no place in the key;
+        the fold of ``announced_local`` does (equal naive times may differ by fold alone, in the
+        two passes through a repeated hour, and those are different instants)."""
+        fold = announced_local.fold if announced_local is not None else 0
+        key = (id(deadline.versions), deadline.zone, deadline.open_kind, policy_key, announced_local, fold)
         index = self._index.get(key)
         if index is None:
             index = self._index[key] = len(self._specs)
