@@ -13,8 +13,9 @@ temporary folder) serving HTTP on 127.0.0.1:
 - ``latency``: for each size in ``--sizes`` (default 10,000 and 100,000 commitments x 3
   subscriptions, every due form, dues in 2028 so nothing fires): one client, sequential requests
   per endpoint after one warm-up request; p50/p99 per endpoint.
-- ``memory``: for the same runs, the time from launch to the first HTTP answer (the service serves
-  HTTP only after its first plan) and the RSS then (``VmRSS``) and at the end (``VmRSS``, ``VmHWM``).
+- ``memory``: for the same runs, the time from launch to ``/readyz`` 200 (the service answers from
+  the start, ready once its first plan is recorded) and the RSS then (``VmRSS``) and at the end
+  (``VmRSS``, ``VmHWM``).
 
     .venv/bin/python bench/bench_read_load.py                       # everything
     .venv/bin/python bench/bench_read_load.py --parts burst --clients 0,16
@@ -165,11 +166,11 @@ async def start_service(folder: Path, config: Path, timeout: float) -> Service:
             *command, stdout=log_file, stderr=log_file, env=_child_env(), cwd=str(folder)
         )
     service = Service(proc, port, launched, log=log_path)
-    # HTTP is served only after the first plan: the first answer is "first plan ready".
+    # HTTP answers from the start; /readyz is 200 once the first plan is recorded ("first plan ready").
     async with ClientSession(timeout=ClientTimeout(total=2)) as session:
         while time.time() < launched + timeout and proc.returncode is None:
             with contextlib.suppress(Exception):
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:
                         service.ready = time.time()
                         return service

@@ -62,6 +62,13 @@ SOURCE_JOB_PREFIX = "source:"
 REFRESH_JOB = "refresh"
 REFRESH_SECONDS = 2.0
 PLAN_RETRY_SECONDS = 2.0
+# HTTP reads wait (web/readgate.py) from this long before a planned tick until it starts, and for
+# at most this long after its instant when the wake-up runs late (a failing tick does not hold them).
+READS_HELD_BEFORE_TICK_SECONDS = 0.2
+READS_HELD_LATE_TICK_SECONDS = 2.0
+# Reads also wait while rows due less than this long ago are being sent (a burst at its instant);
+# behind a backlog already later than that (a first start with 300,000 catch-up rows), they share.
+READS_YIELD_UNTIL_LATE_BY = timedelta(seconds=10)
 
 
 def lease_seconds() -> float:
@@ -215,18 +222,21 @@ class Service:
             self.wakeups.start()
             self.wakeups.every(REFRESH_JOB, self._refresh, REFRESH_SECONDS)
             self.leadership.on_change(self._leadership_changed)
-            await self._plan()
-            self._planning_ready = True
-            await self._announce()
-            self._schedule_sources()
-            tasks = [
-                asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
-                asyncio.create_task(self._watch_config(), name="config-watch"),
-            ]
+            # HTTP answers while the first plan is made (a first start with 100,000 commitments
+            # takes a while): /healthz 200, /readyz and everything else 503 "starting" until then.
+            tasks: list[asyncio.Task[Any]] = []
             server = self._http_server()
             if server is not None:
                 sockets = [self.http_socket] if self.http_socket is not None else None
                 tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="http"))
+            await self._plan()
+            self._planning_ready = True
+            await self._announce()
+            self._schedule_sources()
+            tasks += [
+                asyncio.create_task(self.dispatcher.run_forever(), name="dispatch"),
+                asyncio.create_task(self._watch_config(), name="config-watch"),
+            ]
             stop_waiter = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             failed = [t for t in done if t is not stop_waiter and t.exception() is not None]
@@ -566,6 +576,9 @@ class ServiceRuntime:
     def scheduler_running(self) -> bool:
         return self._service.scheduler_running()
 
+    def starting(self) -> str | None:
+        return None if self._service._planning_ready else "the first plan is being made"
+
     def now(self) -> datetime:
         return utc_now()
 
@@ -596,6 +609,18 @@ class ServiceRuntime:
         return self._service.leadership.is_leader
 
     def delivering(self) -> bool:
-        """A tick is deciding (and recording) what is due, or claimed rows are being sent."""
-        dispatcher = self._service.dispatcher
-        return self._service._plan_lock.locked() or (dispatcher is not None and dispatcher.in_flight > 0)
+        """A tick is about to start or deciding (and recording) what is due, or rows due a moment
+        ago are being sent: HTTP reads then wait a little (web/readgate.py)."""
+        service = self._service
+        dispatcher = service.dispatcher
+        now = utc_now()
+        if service._plan_lock.locked():
+            return True
+        if dispatcher is not None and dispatcher.on_time_in_flight(now, READS_YIELD_UNTIL_LATE_BY):
+            return True
+        # A tick is about to start (or its wake-up is running late): let it start on a quiet loop.
+        following = service._next_due
+        if following is None:
+            return False
+        ahead = (following - now).total_seconds()
+        return -READS_HELD_LATE_TICK_SECONDS < ahead < READS_HELD_BEFORE_TICK_SECONDS

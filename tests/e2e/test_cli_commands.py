@@ -85,7 +85,9 @@ def test_update_ack_snooze_and_outbox(database: str) -> None:
     assert code == 0 and "snoozed by" in out
     code, out, _ = run("unsnooze", "syria-elections", "--note", "talks resumed", "--config", CONFIG)
     assert code == 0 and "snooze lifted" in out
-    code, _, err = run("update", "syria-elections", "--status", "fulfilled", "--at", "2099-01-01", "--config", CONFIG)
+    code, _, err = run(
+        "update", "syria-elections", "--status", "fulfilled", "--at", "2099-01-01", "--config", CONFIG
+    )
     assert code == 1 and "in the future" in err
     code, out, _ = run("status", "--config", CONFIG, "--format", "json")
     elections = next(s for s in json.loads(out) if s["id"] == "syria-elections")

@@ -69,7 +69,11 @@ class Running:
 
     def slack_texts(self, commitment_id: str) -> list[str]:
         """Every message posted about a commitment, flattened to one string each."""
-        return [json.dumps(post, ensure_ascii=False) for post in self.slack.posted() if commitment_id in json.dumps(post)]
+        return [
+            json.dumps(post, ensure_ascii=False)
+            for post in self.slack.posted()
+            if commitment_id in json.dumps(post)
+        ]
 
     def console_lines(self, fragment: str) -> list[str]:
         return [line.text for line in self.service.stdout_lines() if fragment in line.text]
@@ -110,7 +114,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 except httpx.HTTPError:
                     return False
 
-            wait_until(answers, 60, "the HTTP server to answer /readyz", interval=0.2, on_fail=service.describe)
+            wait_until(
+                answers, 60, "the HTTP server to answer /readyz", interval=0.2, on_fail=service.describe
+            )
             # The first start reports the overdue commitments once (catch-up): wait for it, so the
             # tests below see only what they cause.
             wait_until(
@@ -153,10 +159,16 @@ def _press(action: str, commitment_id: str, response_url: str | None = None) -> 
 # --- HTTP API ---------------------------------------------------------------------------------------
 
 
-def test_api_status_change_answers_201_shows_at_once_and_alerts_with_note_and_author(running: Running) -> None:
+def test_api_status_change_answers_201_shows_at_once_and_alerts_with_note_and_author(
+    running: Running,
+) -> None:
     response = running.http.post(
         "/api/commitments/api-status/status",
-        json={"status": "fulfilled", "note": "All crossings open per OCHA", "url": "https://example.org/ocha"},
+        json={
+            "status": "fulfilled",
+            "note": "All crossings open per OCHA",
+            "url": "https://example.org/ocha",
+        },
         headers=AUTH,
     )
     assert response.status_code == 201, response.text
@@ -210,7 +222,9 @@ def test_api_refuses_a_future_at_and_an_ack_of_what_is_not_overdue_with_422(runn
 # --- Slack ------------------------------------------------------------------------------------------
 
 
-def test_a_signed_slack_press_answers_200_is_recorded_once_and_a_retry_records_nothing(running: Running) -> None:
+def test_a_signed_slack_press_answers_200_is_recorded_once_and_a_retry_records_nothing(
+    running: Running,
+) -> None:
     body, headers = _signed(_press("deadlinewatch.ack", "slack-overdue", running.slack.webhook_url))
     first = running.http.post("/slack/actions", content=body, headers=headers)
     assert first.status_code == 200, first.text
@@ -238,7 +252,9 @@ def test_slack_fulfilled_press_alerts_with_who_pressed(running: Running) -> None
     assert response.status_code == 200 and "by analyst.e2e (U0E2E)" in response.json()["text"]
     assert running.get("slack-twice")["status"] == "fulfilled"
     wait_until(
-        lambda: any("Status changed" in t and "analyst.e2e (U0E2E)" in t for t in running.slack_texts("slack-twice")),
+        lambda: any(
+            "Status changed" in t and "analyst.e2e (U0E2E)" in t for t in running.slack_texts("slack-twice")
+        ),
         30,
         "the status_changed message naming the Slack user",
         on_fail=running.service.describe,

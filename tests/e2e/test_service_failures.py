@@ -80,7 +80,9 @@ def _run_failure_scenario(
     # (a slow start on a loaded machine would otherwise catch the reminders up, or skip them).
     start = whole_second(utc_now())
     due_a, due_b = start + timedelta(seconds=12), start + timedelta(seconds=13)
-    write_config(config, {"commitments": [commitment("alpha", due_a), commitment("beta", due_b)]}, name="c.yaml")
+    write_config(
+        config, {"commitments": [commitment("alpha", due_a), commitment("beta", due_b)]}, name="c.yaml"
+    )
 
     def settled() -> bool:
         rows = outbox(tmp_path, config, sqlite_url)
@@ -172,7 +174,9 @@ def test_smtp_down_at_start_then_up_every_email_arrives_once(
     # Commitments by a reload once the service runs, instants counted from then (see above).
     start = whole_second(utc_now())
     dues = [start + timedelta(seconds=s) for s in (10, 12)]
-    write_config(config, {"commitments": [commitment(f"c{i}", due) for i, due in enumerate(dues)]}, name="c.yaml")
+    write_config(
+        config, {"commitments": [commitment(f"c{i}", due) for i, due in enumerate(dues)]}, name="c.yaml"
+    )
 
     # Alerts keep flowing to the console while SMTP is down.
     wait_until(

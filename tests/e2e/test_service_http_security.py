@@ -54,7 +54,9 @@ def _stream_until_answered(port: int, path: str, extra: str = "") -> tuple[bytes
     return answer, sent
 
 
-def test_a_huge_body_is_refused_at_once_and_memory_stays_flat(tmp_path: Path, services: list[ServiceProcess]) -> None:
+def test_a_huge_body_is_refused_at_once_and_memory_stays_flat(
+    tmp_path: Path, services: list[ServiceProcess]
+) -> None:
     port = free_port()
     config = write_config(
         tmp_path / "config",

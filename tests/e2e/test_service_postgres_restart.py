@@ -251,7 +251,6 @@ def test_postgres_restart_while_notifications_are_due_loses_nothing_and_repeats_
                 )
         overdue_at = {o.subject: o.instant for o in expected.values() if o.event is EventKind.OVERDUE}
 
-
         def arrived() -> Counter[str]:
             return Counter(c.key for c in console_arrivals(service.stdout_lines()))
 

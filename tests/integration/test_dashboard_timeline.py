@@ -99,3 +99,38 @@ def test_next_seven_days_lists_a_quiet_hour_hold(client: TestClient) -> None:
     assert "2016-09-13T06:00:00Z" in panel
     assert panel.index("1d before the due") < panel.index("overdue since 2016-09-13T22:30:00Z")
     assert "review #1" in panel and "repeat 158" in panel  # the weekly repeat of the 2013 deadline
+
+
+def test_a_long_list_shows_the_most_urgent_and_the_filter_searches_every_commitment(
+    store: Store, tmp_path: Path, client: TestClient
+) -> None:
+    from deadlinewatch.web.dashboard import render_dashboard, select_commitments
+
+    folder = tmp_path / "config"
+    result = load_config(folder, {})
+    assert result.config is not None
+    planner = StaticRuntime(store=store, loaded_config=result.config, clock=lambda: NOW).planner()
+    assert planner is not None
+
+    capped = select_commitments(planner, NOW, {}, limit=2)
+    # overdue first (old), then the nearest due that is still open (soon); far and talks left out
+    assert [s.id for s in capped.states] == ["old", "soon"]
+    assert (capped.total, capped.matching, capped.overdue, capped.capped) == (4, 4, 1, True)
+    page, _ = render_dashboard(planner, NOW, "n", limit=2)
+    assert "Showing the 2 most urgent of 4 commitments" in page
+    assert 'data-id="far"' not in page and 'data-id="old"' in page
+
+    found = select_commitments(planner, NOW, {"q": "  TARGET  accord "}, limit=2)
+    assert [s.id for s in found.states] == ["far"] and not found.capped  # words, any case, all of them
+    assert [s.id for s in select_commitments(planner, NOW, {"overdue": "1"}).states] == ["old"]
+    assert select_commitments(planner, NOW, {"status": "<script>"}).status == ""  # unknown: ignored
+
+    # Through the page: the filter is a form that searches on the server, and keeps the range.
+    response = client.get("/", params={"q": "ceasefire", "from": "2016-01-01", "to": "2017-01-01"})
+    assert response.status_code == 200
+    text = response.text
+    assert 'data-id="soon"' in text and 'data-id="old"' not in text
+    assert 'name="q" type="search" value="ceasefire"' in text
+    assert '<input type="hidden" name="from" value="2016-01-01">' in text
+    hostile = client.get("/", params={"q": '"><script>alert(1)</script>'}).text
+    assert "<script>alert(1)" not in hostile and "&#34;&gt;&lt;script&gt;" in hostile

@@ -78,7 +78,9 @@ def test_console_prints_one_line_per_notification() -> None:
         "console",
         at,
         at,
-        StatusChanged("not_started", "missed", note="Target acknowledged as missed", actor="alice", origin="manual"),
+        StatusChanged(
+            "not_started", "missed", note="Target acknowledged as missed", actor="alice", origin="manual"
+        ),
         commitment=view,
     )
     asyncio.run(ConsoleChannel(stream=stream).send(message))

@@ -760,3 +760,42 @@ def test_buttons_are_added_to_commitment_messages_only_when_asked(
             "deadlinewatch.unack",
             "deadlinewatch.unsnooze",
         }
+
+
+def test_rows_in_flight_count_as_on_time_only_while_their_due_is_recent(store: Store) -> None:
+    """HTTP reads yield to a burst sent at its instant, not to the tail of a backlog that is late
+    anyway (service.delivering)."""
+
+    class Held:
+        name = "held"
+
+        def __init__(self) -> None:
+            self.sent = asyncio.Event()
+            self.release = asyncio.Event()
+
+        async def send(self, message: Any) -> Any:
+            self.sent.set()
+            await self.release.wait()
+            raise RuntimeError("held back")  # a transient failure: the row stays pending
+
+        async def aclose(self) -> None:
+            return None
+
+    insert(store, ["held"], occurred=START - timedelta(seconds=1))
+    clock = Clock()
+    late = timedelta(seconds=10)
+
+    async def main() -> list[bool]:
+        channel = Held()
+        d = dispatcher(store, {"held": channel}, clock)
+        seen = [d.on_time_in_flight(clock(), late)]  # nothing claimed yet
+        delivering = asyncio.create_task(d.deliver_once())
+        await asyncio.wait_for(channel.sent.wait(), 30)
+        seen.append(d.on_time_in_flight(clock(), late))  # due a second ago: on time
+        seen.append(d.on_time_in_flight(clock() + timedelta(seconds=30), late))  # a backlog by then
+        channel.release.set()
+        await asyncio.wait_for(delivering, 30)
+        seen.append(d.on_time_in_flight(clock(), late))  # nothing in flight
+        return seen
+
+    assert asyncio.run(main()) == [False, True, False, False]

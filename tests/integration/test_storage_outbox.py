@@ -277,3 +277,39 @@ def test_mark_sent_many_only_touches_the_owners_sending_rows(store: Store) -> No
     assert held is not None and held.state is NotificationState.SENDING
     assert store.slack_threads([("syria-slack", a.subject)]) == {("syria-slack", a.subject): "1.1"}
     assert store.mark_sent_many([], later, "w1") == set()
+
+
+def test_sqlite_bulk_insert_stores_rows_as_the_generic_insert_does(tmp_path: Any) -> None:
+    """SQLite's bulk path binds values itself: every column's stored text must be what SQLAlchemy's
+    own insert of the same row stores, or ordering and comparisons in SQL would drift."""
+    from sqlalchemy import insert, text
+
+    from deadlinewatch.storage.tables import Notification
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    migrate(engine)
+    store = Store(engine)
+    brief = CommitmentBrief("c1", "Framework <&>", "not_started", "by August 2016")
+    bulk, generic = new_notifications(
+        _notice("c1", T0 + timedelta(microseconds=5), T0 + timedelta(days=2)), brief
+    )
+    assert store.insert_notifications([bulk], T0) == 1
+    assert store.insert_notifications([bulk, generic], T0) == 1  # the present key changes nothing
+    assert store.insert_notifications([bulk], None) == 0
+    columns = (
+        "subscription, channel, subject, event, occurred, send_at, payload, state, attempts,"
+        " next_attempt_at, created_at, updated_at, last_error, lease_owner, lease_until, sent_at"
+    )
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM notification WHERE key = :k"), {"k": generic.key})
+        connection.execute(
+            insert(Notification.__table__),  # type: ignore[attr-defined]
+            {**store._row_values(generic), "created_at": T0, "updated_at": T0},
+        )
+        stored = {
+            row[0]: row[1:] for row in connection.execute(text(f"SELECT key, {columns} FROM notification"))
+        }
+    assert stored[bulk.key][2:] == stored[generic.key][2:]  # all but the channel
+    assert stored[bulk.key][4] == "2016-08-01 06:00:00.000005"
+    [read] = [r for r in store.list_notifications() if r.key == bulk.key]
+    assert read.brief == brief and read.send_at == T0 + timedelta(days=2) and read.created_at == T0

@@ -36,7 +36,11 @@ def _ledger(store: Store) -> None:
         ("syria-draft-constitution", EventKind.OVERDUE, 2),
         ("weapons-withdrawal", EventKind.REMINDER, 3),
     ):
-        data = Reminder("2016-08-31T21:00:00Z", "7d") if event is EventKind.REMINDER else Overdue("2016-08-31T21:00:00Z", 0)
+        data = (
+            Reminder("2016-08-31T21:00:00Z", "7d")
+            if event is EventKind.REMINDER
+            else Overdue("2016-08-31T21:00:00Z", 0)
+        )
         notice = Notice("desk", ("console",), event, subject, NOW - timedelta(days=offset), NOW, data)
         store.insert_notifications(new_notifications(notice), now=NOW)
     failed = store.list_notifications(subject="syria-draft-constitution")[0]

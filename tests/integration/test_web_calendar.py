@@ -79,7 +79,12 @@ def test_a_moved_due_bumps_the_sequence(store: Store, tmp_path: Path) -> None:
     assert record_versions(store, planner, NOW) == 0
     moved_config = tmp_path / "moved"
     moved_config.mkdir()
-    (moved_config / "c.yaml").write_text(CONFIG.replace("due: 2016-08\n    tags: [syria, constitution]", "due: 2016-10\n    tags: [syria, constitution]"), encoding="utf-8")
+    (moved_config / "c.yaml").write_text(
+        CONFIG.replace(
+            "due: 2016-08\n    tags: [syria, constitution]", "due: 2016-10\n    tags: [syria, constitution]"
+        ),
+        encoding="utf-8",
+    )
     loaded = load_config(moved_config, {}).config
     assert loaded is not None
     moved = Planner(Situation(loaded.watchlist))
@@ -93,7 +98,14 @@ def test_a_moved_due_bumps_the_sequence(store: Store, tmp_path: Path) -> None:
     assert events["syria-draft-constitution"]["DTSTART"].dt == date(2016, 10, 1)
     # moved back: the sequence keeps growing
     assert record_versions(store, planner, NOW) == 1
-    assert int(_events(render_ics(planner, NOW, calendar_identity(store)))["syria-draft-constitution"]["SEQUENCE"]) == 2
+    assert (
+        int(
+            _events(render_ics(planner, NOW, calendar_identity(store)))["syria-draft-constitution"][
+                "SEQUENCE"
+            ]
+        )
+        == 2
+    )
 
 
 def test_alarms_and_instants_across_a_dst_change(tmp_path: Path) -> None:
@@ -110,13 +122,21 @@ def test_alarms_and_instants_across_a_dst_change(tmp_path: Path) -> None:
     )
     config = load_config(folder, {}).config
     assert config is not None
-    events = _events(render_ics(Planner(Situation(config.watchlist)), datetime(2016, 9, 1, tzinfo=UTC), CalendarIdentity("d1")))
+    events = _events(
+        render_ics(
+            Planner(Situation(config.watchlist)), datetime(2016, 9, 1, tzinfo=UTC), CalendarIdentity("d1")
+        )
+    )
     ceasefire = events["ceasefire"]
     assert (ceasefire["DTSTART"].dt, ceasefire["DTEND"].dt) == (date(2016, 10, 31), date(2016, 11, 1))
     triggers = [a["TRIGGER"].dt for a in ceasefire.walk("VALARM")]
     # a month has no iCalendar duration: the absolute instant; days on an all-day event: relative;
     # 12 h before local midnight across no DST change but on a date event: the absolute instant
-    assert triggers == [datetime(2016, 9, 30, 23, 0, tzinfo=UTC), timedelta(days=-7), datetime(2016, 10, 31, 12, 0, tzinfo=UTC)]
+    assert triggers == [
+        datetime(2016, 9, 30, 23, 0, tzinfo=UTC),
+        timedelta(days=-7),
+        datetime(2016, 10, 31, 12, 0, tzinfo=UTC),
+    ]
     talks = events["talks"]
     assert talks["DTSTART"].dt == datetime(2016, 10, 15, 9, 0, tzinfo=UTC)
     assert "DTEND" not in talks  # an instant: zero length

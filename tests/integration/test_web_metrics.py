@@ -38,7 +38,9 @@ def _scrape(runtime: StaticRuntime) -> tuple[dict[str, str], dict[str, str], lis
 
 
 def _value(samples: list[Sample], name: str, **labels: str) -> float:
-    found = [s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
+    found = [
+        s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    ]
     assert len(found) == 1, (name, labels, found)
     return found[0]
 
@@ -51,7 +53,15 @@ def _ledger(store: Store) -> None:
         ("syria-elections", "slack", NOW - timedelta(minutes=10)),
         ("syria-detainee-releases", "console", NOW + timedelta(days=1)),
     ):
-        notice = Notice("desk", (channel,), EventKind.REMINDER, subject, send_at, send_at, Reminder("2016-09-30T00:00:00Z", "30d"))
+        notice = Notice(
+            "desk",
+            (channel,),
+            EventKind.REMINDER,
+            subject,
+            send_at,
+            send_at,
+            Reminder("2016-09-30T00:00:00Z", "30d"),
+        )
         store.insert_notifications(new_notifications(notice), now=NOW)
     claimed = store.claim_due(NOW, 10, 60, "owner")
     [slack] = [r for r in claimed if r.channel == "slack"]
@@ -80,10 +90,16 @@ def test_every_family_says_what_it_is(store: Store, tmp_path: Path) -> None:
     assert _value(samples, "deadlinewatch_delivery_latency_seconds_bucket", channel="console", le="1.0") == 1
     assert _value(samples, "deadlinewatch_delivery_latency_seconds_count", channel="console") == 2
     assert _value(samples, "deadlinewatch_source_polls_total", source="un-news", outcome="failed") == 1
-    assert _value(samples, "deadlinewatch_source_last_success_timestamp_seconds", source="un-news") == NOW.timestamp()
+    assert (
+        _value(samples, "deadlinewatch_source_last_success_timestamp_seconds", source="un-news")
+        == NOW.timestamp()
+    )
     assert _value(samples, "deadlinewatch_config_info", sha256="0123456789abcdef") == 1
     assert _value(samples, "deadlinewatch_config_last_load_timestamp_seconds") == NOW.timestamp()
-    assert _value(samples, "deadlinewatch_next_wakeup_timestamp_seconds") == (NOW + timedelta(minutes=1)).timestamp()
+    assert (
+        _value(samples, "deadlinewatch_next_wakeup_timestamp_seconds")
+        == (NOW + timedelta(minutes=1)).timestamp()
+    )
     assert _value(samples, "deadlinewatch_scheduler_lag_seconds") == 0.25
     # the ledger, read at scrape time (this runtime leads)
     assert _value(samples, "deadlinewatch_leader") == 1
@@ -104,8 +120,21 @@ def test_every_family_says_what_it_is(store: Store, tmp_path: Path) -> None:
     assert _value(samples, "deadlinewatch_commitments", status="missed") == 1
     assert _value(samples, "deadlinewatch_commitments_overdue") == 1
     # HTTP, process and build
-    assert _value(samples, "deadlinewatch_http_requests_total", method="GET", route="/api/commitments", status="200") == 1
-    assert _value(samples, "deadlinewatch_http_request_duration_seconds_count", method="GET", route="/api/commitments") == 1
+    assert (
+        _value(
+            samples, "deadlinewatch_http_requests_total", method="GET", route="/api/commitments", status="200"
+        )
+        == 1
+    )
+    assert (
+        _value(
+            samples,
+            "deadlinewatch_http_request_duration_seconds_count",
+            method="GET",
+            route="/api/commitments",
+        )
+        == 1
+    )
     assert _value(samples, "process_resident_memory_bytes") > 0
     build = [s for s in samples if s.name == "deadlinewatch_build_info"]
     assert build and build[0].labels["version"]

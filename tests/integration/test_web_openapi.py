@@ -87,16 +87,27 @@ def test_what_the_schema_declares(tmp_path: Path) -> None:
     }
     paths = spec["paths"]
     status = paths["/api/commitments/{commitment_id}/status"]["post"]
-    assert status["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StatusBody"}
+    assert status["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StatusBody"
+    }
     assert status["security"] == [{"bearer": []}]
     assert {"401", "403", "404", "413", "422"} <= set(status["responses"])
-    assert status["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InvalidField"}
+    assert status["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InvalidField"
+    }
     assert "for" in spec["components"]["schemas"]["SnoozeBody"]["properties"]
-    assert set(paths["/metrics"]["get"]["responses"]["200"]["content"]) == {"text/plain; version=0.0.4; charset=utf-8"}
+    assert set(paths["/metrics"]["get"]["responses"]["200"]["content"]) == {
+        "text/plain; version=0.0.4; charset=utf-8"
+    }
     assert set(paths["/calendar.ics"]["get"]["responses"]["200"]["content"]) == {"text/calendar"}
     assert paths["/api/commitments"]["get"]["security"] == [{"bearer": []}]  # a read token is set
     assert "/calendar/{token}.ics" not in paths  # the secret URL is not advertised
-    writes = [op for path, ops in paths.items() for method, op in ops.items() if method == "post" and path.startswith("/api/")]
+    writes = [
+        op
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if method == "post" and path.startswith("/api/")
+    ]
     assert len(writes) >= 5
     assert all("requestBody" in op and op["security"] == [{"bearer": []}] for op in writes)
     assert hashlib.sha256(client.get("/api/openapi.json").content).digest()  # stable, served twice

@@ -52,7 +52,7 @@ def test_readyz_ready(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "config": "ok", "scheduler": "ok"},
+        "checks": {"database": "ok", "config": "ok", "scheduler": "ok", "started": "ok"},
     }
 
 
@@ -61,8 +61,22 @@ def test_readyz_503_when_the_scheduler_is_not_running(store: Store, tmp_path: Pa
     assert response.status_code == 503
     body = response.json()
     assert body["failed"] == ["scheduler"]
-    assert body["checks"] == {"database": "ok", "config": "ok", "scheduler": "failing"}
+    assert body["checks"] == {"database": "ok", "config": "ok", "scheduler": "failing", "started": "ok"}
     assert body["detail"] == "the scheduler is not running"
+
+
+def test_while_the_first_plan_is_made_only_healthz_answers_200(store: Store, tmp_path: Path) -> None:
+    client = client_for(make_runtime(store, tmp_path, start_work="the first plan is being made"))
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["failed"] == ["started"]
+    assert ready.json()["detail"] == "starting: the first plan is being made"
+    for path in ("/api/commitments", "/", "/metrics", "/calendar.ics"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["retry-after"] == "5"
+        assert "is starting: the first plan is being made" in response.json()["detail"]
 
 
 def test_readyz_503_before_the_first_config_load(store: Store, tmp_path: Path) -> None:

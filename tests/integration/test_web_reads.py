@@ -402,3 +402,58 @@ def test_read_gate_never_starves_readers() -> None:
             return (await asyncio.wait_for(client.get("/"), 30)).status_code
 
     assert asyncio.run(scenario()) == 200
+
+
+def test_read_gate_checks_deliveries_again_when_a_queued_read_gets_its_place() -> None:
+    """A read that queued behind others while all was quiet must not start in the middle of a burst
+    that began meanwhile; and a gap of a few milliseconds in a burst (a tick wrote rows, the
+    dispatcher has not claimed them yet) does not let reads through."""
+    import asyncio
+
+    import httpx
+
+    from deadlinewatch.web.readgate import ReadGate
+
+    delivering = [False]
+    served: list[str] = []
+    release = asyncio.Event()
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert callable(send)
+        served.append(str(scope["path"]))
+        if scope["path"] == "/first":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def until(condition: object) -> None:
+        assert callable(condition)
+        for _ in range(3000):  # generous guard: 30 s
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the condition never held")
+
+    async def scenario() -> None:
+        gate = ReadGate(app, limit=1, busy=lambda: delivering[0], max_wait=60.0, poll=0.01, linger=0.2)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=gate)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = asyncio.create_task(client.get("/first"))
+            await until(lambda: served == ["/first"])
+            queued = asyncio.create_task(client.get("/queued"))  # behind /first; nothing delivering
+            await asyncio.sleep(0.05)
+            delivering[0] = True  # a burst begins while /queued waits for its place
+            release.set()
+            assert (await asyncio.wait_for(first, 30)).status_code == 200
+            await asyncio.sleep(0.1)
+            assert served == ["/first"]  # /queued got its place and still waits for the burst
+            delivering[0] = False  # a gap between the tick and the claim ...
+            await asyncio.sleep(0.03)
+            delivering[0] = True  # ... that the linger bridges
+            await asyncio.sleep(0.1)
+            assert served == ["/first"]
+            delivering[0] = False
+            assert (await asyncio.wait_for(queued, 30)).status_code == 200
+        assert served == ["/first", "/queued"]
+
+    asyncio.run(scenario())

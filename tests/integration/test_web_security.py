@@ -118,7 +118,13 @@ def test_http_settings_in_the_config(tmp_path: Path) -> None:
 
 def test_the_read_token_guards_reads(runtime: StaticRuntime) -> None:
     client = client_for(runtime, HttpSettings(read_token=READ))
-    for path in ("/api/commitments", "/api/commitments/syria-elections", "/api/notifications", "/", "/calendar.ics"):
+    for path in (
+        "/api/commitments",
+        "/api/commitments/syria-elections",
+        "/api/notifications",
+        "/",
+        "/calendar.ics",
+    ):
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.headers["www-authenticate"] == "Bearer"
@@ -168,7 +174,10 @@ def test_a_replayed_slack_request_records_nothing(
     assert len(store.acks("syria-draft-constitution")) == 1
     # another press (another signature) is acted on
     other_body, other_headers = _signed(_payload(ACTION_SNOOZE_7D))
-    assert "already recorded" not in client.post("/slack/actions", content=other_body, headers=other_headers).text
+    assert (
+        "already recorded"
+        not in client.post("/slack/actions", content=other_body, headers=other_headers).text
+    )
     assert len(store.snoozes("syria-draft-constitution")) == 1
     lines = [r.getMessage() for r in caplog.records if r.name == "deadlinewatch.access"]
     assert lines[0] == "POST /slack/actions 200 by slack:U123 (analyst.jo) from testclient"

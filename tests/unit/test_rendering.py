@@ -99,7 +99,9 @@ events_by_kind: dict[EventKind, st.SearchStrategy[EventData]] = {
     EventKind.SOURCE_FAILING: st.builds(SourceFailing, long_text),
     EventKind.SOURCE_RECOVERED: st.builds(SourceRecovered, st.none() | long_text),
     EventKind.CHANNEL_FAILING: st.builds(ChannelFailing, text, long_text),
-    EventKind.CONFIG_ERROR: st.builds(ConfigError, text, st.integers(0, 10**6), st.integers(0, 999), long_text),
+    EventKind.CONFIG_ERROR: st.builds(
+        ConfigError, text, st.integers(0, 10**6), st.integers(0, 999), long_text
+    ),
     EventKind.DIGEST: st.builds(Digest, st.lists(text).map(tuple), st.lists(text).map(tuple)),
 }
 
@@ -219,7 +221,9 @@ def test_long_title_is_truncated_with_a_pointer_to_show() -> None:
 def test_large_digest_fits_in_fifty_blocks() -> None:
     many = tuple(DigestEntry(f"id-{i}", "x" * 400, "by end of 2016, UTC") for i in range(2000))
     ids = tuple(e.id for e in many)
-    message = Outgoing("k", EventKind.DIGEST, "s", "c", AT, AT, Digest(ids, ids), digest=DigestView(many, many, "30 days"))
+    message = Outgoing(
+        "k", EventKind.DIGEST, "s", "c", AT, AT, Digest(ids, ids), digest=DigestView(many, many, "30 days")
+    )
     blocks = render_slack(message).blocks
     assert len(blocks) == MAX_BLOCKS
     assert "truncated" in str(blocks)
@@ -230,7 +234,9 @@ def test_buttons_only_when_asked() -> None:
     with_buttons = render_slack(
         Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, 1), commitment=view, actions=True)
     )
-    without = render_slack(Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, 1), commitment=view))
+    without = render_slack(
+        Outgoing("k", EventKind.OVERDUE, "s", "c", AT, AT, Overdue(DUE, 1), commitment=view)
+    )
     actions = [b for b in with_buttons.blocks if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == [
         "deadlinewatch.ack",

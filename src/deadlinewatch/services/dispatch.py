@@ -119,6 +119,7 @@ class Dispatcher:
         self._queues: dict[str, deque[NotificationRecord]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._claimed: dict[int, NotificationRecord] = {}  # claimed by us and not finished
+        self._newest_due: datetime | None = None  # the latest send_at among the rows claimed last
         self._sending: set[int] = set()
         self._lost: set[int] = set()  # lease taken over before we sent: skip
         self._failing: dict[str, bool] = {}  # channel -> failing mark, as last read or written
@@ -146,6 +147,12 @@ class Dispatcher:
     def in_flight(self) -> int:
         """Rows claimed by this dispatcher and not finished yet."""
         return len(self._claimed)
+
+    def on_time_in_flight(self, now: datetime, late: timedelta) -> bool:
+        """Whether rows are in flight and the last claim took some due less than ``late`` before
+        ``now``: a burst at its instant, not the tail of a backlog that is late anyway."""
+        newest = self._newest_due
+        return bool(self._claimed) and newest is not None and now - newest < late
 
     def set_channels(self, channels: Mapping[str, Channel], skipped: Mapping[str, str]) -> None:
         """Replace the channels (a config reload); rows already queued use the new ones."""
@@ -221,6 +228,8 @@ class Dispatcher:
             mine = [r.id for r in rows if r.id not in self._claimed]
             await self._retry_db(self._store.release_claims, mine, self.owner, now)
             return 0
+        if rows:
+            self._newest_due = max(row.send_at for row in rows)
         for row in rows:
             if row.id in self._claimed:
                 # Ours already, in flight: its lease looked expired because the wall clock jumped

@@ -9,10 +9,10 @@ re-deciding a range is harmless because ledger keys are unique.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from deadlinewatch.domain.briefs import Brief
 from deadlinewatch.domain.events import DeadlineChanged, EventData
 from deadlinewatch.domain.localtime import format_utc, parse_utc
 from deadlinewatch.domain.model import OPERATIONAL_EVENTS, EventKind, Status
@@ -28,6 +28,7 @@ from deadlinewatch.services.situation import (
     stamp_new_history,
 )
 from deadlinewatch.storage import NewNotification, NotificationState, Store, new_notifications
+from deadlinewatch.storage.payloads import dump_brief
 
 WATERMARK_KEY = "planned_until"
 DUES_KEY = "config_dues"
@@ -211,23 +212,33 @@ class PlanningService:
 
     def _record(self, planner: Planner, decisions: Decisions, detail: str | None = None) -> None:
         """Write the decisions in chunks, oldest first, calling ``on_recorded`` after each so the
-        dispatcher starts on the first rows of a burst while the rest are written."""
-        briefs: dict[tuple[str, datetime], Brief | None] = {}
+        dispatcher starts on the first rows of a burst while the rest are written. The first chunk
+        is small (the first deliveries of a burst leave at once); later ones are larger (fewer
+        commits while a start-up catch-up of hundreds of thousands of rows is written)."""
+        # A commitment's brief at an instant, made and dumped once for every notice about it then.
+        briefs: dict[tuple[str, datetime], Mapping[str, Any] | None] = {}
 
-        def brief(notice: Notice) -> Brief | None:
+        def brief(notice: Notice) -> Mapping[str, Any] | None:
             if notice.event is EventKind.DIGEST or notice.event in OPERATIONAL_EVENTS:
-                return notice_brief(planner, notice, detail)
+                return dump_brief(notice_brief(planner, notice, detail))
             cache_key = (notice.subject, notice.send_at)
             if cache_key not in briefs:
-                briefs[cache_key] = notice_brief(planner, notice, detail)
+                if len(briefs) >= _BRIEFS_KEPT:  # notices come by (send_at, subject): old ones are done
+                    briefs.clear()
+                briefs[cache_key] = dump_brief(notice_brief(planner, notice, detail))
             return briefs[cache_key]
 
-        for start in range(0, len(decisions.notices), _CHUNK):
+        notices = decisions.notices
+        start = 0
+        size = _FIRST_CHUNK
+        while start < len(notices):
             rows: list[NewNotification] = []
-            for notice in decisions.notices[start : start + _CHUNK]:
-                rows.extend(self._wanted(new_notifications(notice, brief(notice))))
+            for notice in notices[start : start + size]:
+                rows.extend(self._wanted(new_notifications(notice, dumped_brief=brief(notice))))
             self.decided += self.store.insert_notifications(rows)
             self.on_recorded()
+            start += size
+            size = _CHUNK
         superseded: list[NewNotification] = []
         for notice in decisions.superseded:
             superseded.extend(
@@ -247,7 +258,9 @@ class PlanningService:
         return [row for row in rows if row.channel not in skip] if skip else rows
 
 
-_CHUNK = 500
+_FIRST_CHUNK = 500
+_CHUNK = 5000
+_BRIEFS_KEPT = 1000
 
 
 def _dues(planner: Planner, now: datetime) -> dict[str, list[str | None]]:

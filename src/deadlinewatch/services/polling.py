@@ -61,7 +61,6 @@ MAX_LAST_ERROR = 2_000
 Emit = Callable[[str, datetime, EventData, str | None], None]
 
 
-
 class PollOutcome(StrEnum):
     UPDATED = "updated"  # read and evaluated (possibly finding nothing new)
     NOT_MODIFIED = "not_modified"  # 304, or an unchanged file: nothing parsed

@@ -24,6 +24,7 @@ __all__ = [
     "SourceState",
     "StatusChangeRecord",
     "new_notifications",
+    "notice_payload",
 ]
 
 KEY_LIMIT = 64  # the ``notification.key`` column's length
@@ -79,18 +80,11 @@ class NewNotification:
         *,
         state: NotificationState = NotificationState.PENDING,
         reason: str | None = None,
+        payload: Mapping[str, Any] | None = None,
     ) -> NewNotification:
-        """The row for ``notice`` on ``channel``; ``brief`` is what its message says of the subject."""
-        payload = {
-            "subscription": notice.subscription,
-            "channels": list(notice.channels),
-            "event": notice.event.value,
-            "subject": notice.subject,
-            "occurred": format_utc(notice.occurred),
-            "send_at": format_utc(notice.send_at),
-            "data": dump_event(notice.data),
-            "brief": dump_brief(brief),
-        }
+        """The row for ``notice`` on ``channel``; ``brief`` is what its message says of the subject.
+        ``payload``, when given, is :func:`notice_payload` of the same notice and brief (built once
+        and shared by the rows of every channel)."""
         return cls(
             key=notice.key(channel),
             subscription=notice.subscription,
@@ -99,10 +93,25 @@ class NewNotification:
             event=notice.event,
             occurred=notice.occurred,
             send_at=notice.send_at,
-            payload=payload,
+            payload=payload if payload is not None else notice_payload(notice, dump_brief(brief)),
             state=state,
             reason=reason,
         )
+
+
+def notice_payload(notice: Notice, brief: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON a ledger row of ``notice`` keeps (the same for each of its channels); ``brief`` is
+    the brief as :func:`~deadlinewatch.storage.payloads.dump_brief` wrote it."""
+    return {
+        "subscription": notice.subscription,
+        "channels": list(notice.channels),
+        "event": notice.event.value,
+        "subject": notice.subject,
+        "occurred": format_utc(notice.occurred),
+        "send_at": format_utc(notice.send_at),
+        "data": dump_event(notice.data),
+        "brief": brief,
+    }
 
 
 def new_notifications(
@@ -111,10 +120,13 @@ def new_notifications(
     *,
     state: NotificationState = NotificationState.PENDING,
     reason: str | None = None,
+    dumped_brief: Mapping[str, Any] | None = None,
 ) -> list[NewNotification]:
-    """One row per channel of ``notice`` (its fan-out)."""
+    """One row per channel of ``notice`` (its fan-out), sharing one payload. ``dumped_brief``, when
+    given, is ``dump_brief(brief)`` already made (a burst shares one brief among many notices)."""
+    payload = notice_payload(notice, dumped_brief if dumped_brief is not None else dump_brief(brief))
     return [
-        NewNotification.from_notice(notice, channel, brief, state=state, reason=reason)
+        NewNotification.from_notice(notice, channel, state=state, reason=reason, payload=payload)
         for channel in notice.channels
     ]
 

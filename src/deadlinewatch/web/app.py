@@ -45,6 +45,7 @@ from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.settings import HttpSettings
 from deadlinewatch.web.slack_actions import slack_actions_router
 from deadlinewatch.web.slack_replay import DuplicateSlackRequest, duplicate_answer
+from deadlinewatch.web.starting import StartingGate
 
 __all__ = ["create_app"]
 
@@ -149,10 +150,12 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
                 writable = await probe.arun("writable", lambda: _writable(runtime.store, probe_store))
             except ProbeTimeout:
                 writable = False
+        starting = runtime.starting()
         checks = {
             "database": answers and writable,
             "config": runtime.config() is not None,
             "scheduler": runtime.scheduler_running(),
+            "started": starting is None,
         }
         failed = [name for name, ok in checks.items() if not ok]
         body: dict[str, Any] = {
@@ -166,6 +169,7 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
                 else f"the database refuses writes: {runtime.store.write_failure or 'see the log'}",
                 "config": "no valid config loaded yet",
                 "scheduler": "the scheduler is not running",
+                "started": f"starting: {starting}",
             }
             body["failed"] = failed
             body["detail"] = "; ".join(reasons[name] for name in failed)
@@ -247,6 +251,7 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
     # Reads beyond the gate's limit (or while deliveries are in progress) wait before any work is
     # done for them; inside the host, body and token checks, which answer without waiting.
     app.add_middleware(ReadGate, limit=READS_AT_ONCE, busy=runtime.delivering, max_wait=READ_WAIT_SECONDS)
+    app.add_middleware(StartingGate, starting=runtime.starting)
     app.add_middleware(ReadAccess, read_token=settings.read_token, write_token=runtime.api_token)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, per_path=settings.body_limits())
     app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts)

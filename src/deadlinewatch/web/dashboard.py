@@ -5,6 +5,12 @@ open-ended commitments), what will be sent in the next 7 days, and a filterable 
 The timeline opens on the past 90 days to the next 365; ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` picks
 another range (links on the page zoom and move it) and ``?range=all`` spans every window.
 
+The page shows at most ``DASHBOARD_ROWS`` commitments (a page of 100,000 rows would be 80 MB that
+no browser shows usefully, and rendering it would take the service's time for half a minute):
+``?q=`` (words in the id, title, tags or agreement), ``?status=`` and ``?overdue=1`` narrow the
+list on the server; when more match, the most urgent are shown (overdue first, then the nearest
+due) and the page says how many were left out. The table's live filter works on what is shown.
+
 Every string from the config or a source goes through Jinja2 autoescaping; the page loads nothing
 from elsewhere. Its Content-Security-Policy allows only the page's own ``<style>`` and ``<script>``
 elements, by a fresh nonce per response: no ``'unsafe-inline'`` is needed because the bars are
@@ -31,9 +37,18 @@ from deadlinewatch.domain.windows import Window
 from deadlinewatch.domain.wording import zone_words
 from deadlinewatch.services.agenda import Agenda, build_agenda
 from deadlinewatch.services.deadline_report import next_review
-from deadlinewatch.services.report import CommitmentState, commitment_states
+from deadlinewatch.services.report import CommitmentState
+from deadlinewatch.web import readmodel
 
-__all__ = ["TimelineView", "content_security_policy", "render_dashboard", "timeline_view"]
+__all__ = [
+    "DASHBOARD_ROWS",
+    "Selection",
+    "TimelineView",
+    "content_security_policy",
+    "render_dashboard",
+    "select_commitments",
+    "timeline_view",
+]
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -54,6 +69,81 @@ AHEAD = timedelta(days=365)
 MIN_SPAN = timedelta(days=14)
 AGENDA_DAYS = 7
 AGENDA_ROWS = 50
+DASHBOARD_ROWS = 1000  # commitments shown at most (the most urgent of those matching the filter)
+_FILTER_TEXT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the commitment filter (``q``, ``status``, ``overdue``) chose."""
+
+    states: list[CommitmentState]  # shown: in config order, or the most urgent when capped
+    total: int  # every commitment
+    overdue: int  # every overdue commitment
+    matching: int  # those the filter matches (``len(states)`` unless capped)
+    query: str
+    status: str
+    overdue_only: bool
+
+    @property
+    def capped(self) -> bool:
+        return self.matching > len(self.states)
+
+
+def select_commitments(
+    planner: Planner, now: datetime, params: Mapping[str, str], limit: int = DASHBOARD_ROWS
+) -> Selection:
+    """The commitments the page shows, from the read model (nothing is recomputed per render)."""
+    model = readmodel.states_of(planner, now)
+    query = (params.get("q") or "").strip()[:_FILTER_TEXT_LIMIT]
+    words = query.lower().split()
+    status = params.get("status") or ""
+    if status not in {s.value for s in Status}:
+        status = ""
+    overdue_only = params.get("overdue") in ("1", "true", "on")
+    agreements = planner.watchlist.agreements
+    rows = model.rows()
+    matching: list[readmodel.Row] = []
+    overdue = 0
+    for row in rows:
+        overdue += row.overdue
+        if (status and row.status.value != status) or (overdue_only and not row.overdue):
+            continue
+        if words:
+            commitment = row.commitment
+            agreement = agreements.get(commitment.agreement or "")
+            haystack = " ".join(
+                (
+                    commitment.id,
+                    commitment.title,
+                    *planner.watchlist.tags_of(commitment),
+                    commitment.agreement or "",
+                    agreement.title if agreement is not None else "",
+                )
+            ).lower()
+            if not all(word in haystack for word in words):
+                continue
+        matching.append(row)
+    shown = matching
+    if len(matching) > limit:
+        far = datetime.max.replace(tzinfo=UTC)
+
+        def urgency(row: readmodel.Row) -> tuple[bool, bool, datetime, int]:
+            # overdue first (the longest overdue first), then open ones by nearest due, then the rest
+            due = row.window.due if row.window is not None else far
+            closed = row.status.is_terminal or row.window is None
+            return (not row.overdue, closed, due if row.overdue or due >= now else far, row.position)
+
+        shown = sorted(sorted(matching, key=urgency)[:limit], key=lambda r: r.position)
+    return Selection(
+        states=[model.state(row, now) for row in shown],
+        total=len(rows),
+        overdue=overdue,
+        matching=len(matching),
+        query=query,
+        status=status,
+        overdue_only=overdue_only,
+    )
 
 
 def content_security_policy(nonce: str) -> str:
@@ -270,16 +360,18 @@ def render_dashboard(
     *,
     params: Mapping[str, str] | None = None,
     waiting: Sequence[Notice] = (),
+    limit: int = DASHBOARD_ROWS,
 ) -> tuple[str, str]:
     """The page and its nonce (for the Content-Security-Policy header). ``params`` are the query
-    parameters (the timeline's range); ``waiting`` the notices recorded but not sent yet (for the
-    "Next 7 days" panel)."""
+    parameters (the timeline's range and the commitment filter); ``waiting`` the notices recorded
+    but not sent yet (for the "Next 7 days" panel); ``limit`` the most commitments shown."""
     nonce = nonce or secrets.token_urlsafe(18)
     template = _ENV.get_template("dashboard.html")
     if planner is None:
         return template.render(nonce=nonce, loaded=False, now=format_utc(now)), nonce
     view, view_problem = timeline_view(params or {}, now)
-    states = commitment_states(planner, now)
+    selection = select_commitments(planner, now, params or {}, limit)
+    states = selection.states
     groups, axis, height = _layout(planner, states, now, view)
     agreements = planner.watchlist.agreements
     agenda: Agenda = build_agenda(planner.situation, now, AGENDA_DAYS, waiting=waiting, limit=AGENDA_ROWS)
@@ -303,8 +395,10 @@ def render_dashboard(
         agenda=agenda,
         agenda_days=AGENDA_DAYS,
         states=states,
+        selection=selection,
+        keep_view={k: v for k, v in (params or {}).items() if k in ("from", "to", "range")},
         agreement_titles={k: a.title for k, a in agreements.items()},
         statuses=[s.value for s in Status],
-        overdue_count=sum(1 for s in states if s.overdue),
+        overdue_count=selection.overdue,
     )
     return page, nonce

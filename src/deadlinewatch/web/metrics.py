@@ -79,9 +79,7 @@ class _ServiceCollector(Collector):
         try:
             if leader:
                 now = runtime.now()
-                stats = self.probe.run(
-                    "ledger", lambda: self.store.ledger_stats(now, FAILING_STATE_PREFIX)
-                )
+                stats = self.probe.run("ledger", lambda: self.store.ledger_stats(now, FAILING_STATE_PREFIX))
                 up = True
             else:
                 up = self.probe.run("ping", self.store.ping)

@@ -38,6 +38,11 @@ class Runtime(Protocol):
 
     def scheduler_running(self) -> bool: ...
 
+    def starting(self) -> str | None:
+        """What the service is still doing before it serves (its first plan), else ``None``:
+        until then ``/healthz`` answers, ``/readyz`` and every other request 503."""
+        ...
+
     def now(self) -> datetime:
         """Aware UTC."""
         ...
@@ -94,6 +99,7 @@ class StaticRuntime:
     service_telemetry: ServiceTelemetry = field(default_factory=ServiceTelemetry)
     leader: bool = True
     change_count: int = 0
+    start_work: str | None = None  # what ``starting`` says (None: started)
     _planner: Planner | None = field(default=None, init=False, repr=False)
 
     def planner(self) -> Planner | None:
@@ -108,6 +114,9 @@ class StaticRuntime:
 
     def scheduler_running(self) -> bool:
         return self.running
+
+    def starting(self) -> str | None:
+        return self.start_work
 
     def now(self) -> datetime:
         return self.clock()
