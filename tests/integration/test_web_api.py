@@ -131,7 +131,9 @@ def test_unknown_commitment_is_404_with_a_clear_message(client: TestClient) -> N
 
 def test_notifications_ledger_failed_and_limit(client: TestClient, store: Store) -> None:
     _ledger(store)
-    rows = client.get("/api/notifications").json()
+    page = client.get("/api/notifications").json()
+    assert (page["total"], page["limit"], page["offset"], page["next_cursor"]) == (3, 100, 0, None)
+    rows = page["items"]
     assert len(rows) == 3
     assert set(rows[0]) == {
         "id",
@@ -147,10 +149,10 @@ def test_notifications_ledger_failed_and_limit(client: TestClient, store: Store)
         "sent_at",
     }
     assert rows[0]["when"] == format_utc(NOW)
-    failed = client.get("/api/notifications", params={"failed": "true"}).json()
+    failed = client.get("/api/notifications", params={"failed": "true"}).json()["items"]
     assert [r["state"] for r in failed] == ["failed"]
     assert [r["subject"] for r in failed] == ["syria-draft-constitution"]
-    assert len(client.get("/api/notifications", params={"limit": 1}).json()) == 1
+    assert len(client.get("/api/notifications", params={"limit": 1}).json()["items"]) == 1
     bad = client.get("/api/notifications", params={"limit": 0})
     assert bad.status_code == 422 and bad.json()["detail"]["field"] == "query.limit"
 

@@ -102,6 +102,22 @@ def test_what_the_schema_declares(tmp_path: Path) -> None:
     assert set(paths["/calendar.ics"]["get"]["responses"]["200"]["content"]) == {"text/calendar"}
     assert paths["/api/commitments"]["get"]["security"] == [{"bearer": []}]  # a read token is set
     assert "/calendar/{token}.ics" not in paths  # the secret URL is not advertised
+    # the list routes answer page objects, described by their models
+    schemas = spec["components"]["schemas"]
+    for path, model, item in (
+        ("/api/commitments", "CommitmentPage", "CommitmentState"),
+        ("/api/notifications", "NotificationPage", "NotificationItem"),
+    ):
+        ok = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{model}"}
+        assert set(schemas[model]["required"]) == {"items", "total", "limit", "offset", "next_cursor"}
+        assert schemas[model]["properties"]["items"]["items"] == {"$ref": f"#/components/schemas/{item}"}
+        assert "Retry-After" in paths[path]["get"]["responses"]["503"]["headers"]
+    one = paths["/api/commitments/{commitment_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert one["schema"] == {"$ref": "#/components/schemas/CommitmentDetail"}
+    assert {"history", "acks", "snoozes", "notifications", "window"} <= set(schemas["CommitmentDetail"]["required"])
+    ledger = {p["name"] for p in paths["/api/notifications"]["get"]["parameters"]}
+    assert ledger >= {"failed", "commitment", "state", "event", "limit", "offset", "cursor"}
     writes = [
         op
         for path, ops in paths.items()

@@ -10,6 +10,7 @@ from deadlinewatch.storage.database import (
     current_revision,
     migrate,
 )
+from deadlinewatch.storage.ledger_pages import LedgerFilter, LedgerPage
 from deadlinewatch.storage.records import (
     AckRecord,
     NewNotification,
@@ -24,6 +25,8 @@ from deadlinewatch.storage.store import Store
 
 __all__ = [
     "AckRecord",
+    "LedgerFilter",
+    "LedgerPage",
     "NewNotification",
     "NotificationRecord",
     "NotificationState",

@@ -12,13 +12,18 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from deadlinewatch.storage.database import Timeouts, _pg_connect_args
 from deadlinewatch.storage.store import Store
 
-__all__ = ["open_read_only"]
+__all__ = ["HTTP_READ_TIMEOUTS", "open_read_only", "reader_beside"]
+
+# The HTTP surface's reads: pages and single rows, so seconds are plenty. A little longer than the
+# web app's own deadline (4 s), so a silent server is reported as such, not as a failed connect.
+HTTP_READ_TIMEOUTS = Timeouts(connect_s=5, statement_ms=10_000, pool_s=5.0)
 
 
 def open_read_only(url: str) -> Store | None:
@@ -51,3 +56,23 @@ def open_read_only(url: str) -> Store | None:
         return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
 
     return Store(create_engine("sqlite://", creator=connect, poolclass=NullPool))
+
+
+def reader_beside(engine: Engine, connections: int, timeouts: Timeouts = HTTP_READ_TIMEOUTS) -> Store:
+    """A :class:`Store` for reads beside ``engine`` (the service's): on PostgreSQL a pool of its
+    own of at most ``connections`` read-only connections with short timeouts, so reads stuck on a
+    hung server take none of the service's connections; SQLite shares ``engine``."""
+    if engine.dialect.name != "postgresql":
+        return Store(engine)
+    args = _pg_connect_args(engine.url, timeouts)
+    args["options"] = f"{args['options']} -c default_transaction_read_only=on"
+    return Store(
+        create_engine(
+            engine.url,
+            pool_size=connections,
+            max_overflow=0,
+            pool_timeout=timeouts.pool_s,
+            pool_pre_ping=True,
+            connect_args=args,
+        )
+    )

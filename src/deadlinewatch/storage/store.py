@@ -15,6 +15,7 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from deadlinewatch.domain.model import Status, StatusChange
+from deadlinewatch.storage.ledger_pages import LedgerPages
 from deadlinewatch.storage.monitoring import MonitoringQueries
 from deadlinewatch.storage.outbox import OutboxRepository, _chunks
 from deadlinewatch.storage.records import AckRecord, SnoozeRecord, SourceState, StatusChangeRecord
@@ -63,7 +64,7 @@ def _status_record(row: Row[Any]) -> StatusChangeRecord:
     )
 
 
-class Store(OutboxRepository, MonitoringQueries):
+class Store(OutboxRepository, MonitoringQueries, LedgerPages):
     """Ledger/outbox (see :class:`OutboxRepository`), status history, acks, snoozes, engine state,
     Slack threads and source state, on one engine (SQLite or PostgreSQL)."""
 

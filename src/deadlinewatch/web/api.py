@@ -1,4 +1,4 @@
-"""``/api``: commitments and the ledger (read), status changes, acks and snoozes (write).
+"""``/api``: status changes, acks and snoozes (write); the reads are in :mod:`.api_reads`.
 
 The write API is off unless ``DEADLINEWATCH_API_TOKEN`` is set (403 saying so); requests carry
 ``Authorization: Bearer <token>`` (401 otherwise). Authentication comes before anything else, so
@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,18 +24,14 @@ from deadlinewatch import actions
 from deadlinewatch.actions import ActionRefused, ActionResult, Actor, UnknownCommitment
 from deadlinewatch.domain.dueforms import parse_local_datetime
 from deadlinewatch.domain.localtime import format_utc
-from deadlinewatch.domain.model import Commitment, Status
-from deadlinewatch.domain.planning import Planner
-from deadlinewatch.storage import NotificationRecord
-from deadlinewatch.web.readmodel import states_of
+from deadlinewatch.domain.model import Status
+from deadlinewatch.web.responses import unprocessable
 from deadlinewatch.web.runtime import Action, Runtime
 
 __all__ = ["api_router"]
 log = logging.getLogger("deadlinewatch.api")
 
 _MAX_BODY = 64 * 1024
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
 _MAX_TEXT = 2000
 
 
@@ -136,10 +132,6 @@ class WriteAnswer(BaseModel):
         )
 
 
-def unprocessable(field: str, message: str) -> HTTPException:
-    return HTTPException(422, detail={"message": f"{field}: {message}", "field": field})
-
-
 def _parse_body(model: type[_Body], raw: bytes) -> Any:
     if len(raw) > _MAX_BODY:
         raise unprocessable("(body)", f"the body is larger than {_MAX_BODY} bytes")
@@ -165,38 +157,9 @@ async def _raw_body(request: Request) -> bytes:
 Raw = Annotated[bytes, Depends(_raw_body)]
 
 
-def notification_json(record: NotificationRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "when": format_utc(record.send_at),
-        "occurred": format_utc(record.occurred),
-        "event": record.event.value,
-        "subject": record.subject,
-        "subscription": record.subscription,
-        "channel": record.channel,
-        "state": record.state.value,
-        "attempts": record.attempts,
-        "error": record.last_error,
-        "sent_at": format_utc(record.sent_at) if record.sent_at else None,
-    }
-
-
 def api_router(runtime: Runtime) -> APIRouter:
+    """The write routes under ``/api`` (the reads are :func:`~deadlinewatch.web.api_reads.read_router`)."""
     router = APIRouter(prefix="/api")
-
-    def planner() -> Planner:
-        current = runtime.planner()
-        if current is None:
-            raise HTTPException(503, detail="no config loaded yet")
-        return current
-
-    def commitment(planner: Planner, commitment_id: str) -> Commitment:
-        found = planner.watchlist.commitments.get(commitment_id)
-        if found is None:
-            raise HTTPException(
-                404, detail=f"unknown commitment id {commitment_id[:100]!r}: not in the config"
-            )
-        return found
 
     def authorized(request: Request) -> None:
         token = runtime.api_token()
@@ -210,124 +173,6 @@ def api_router(runtime: Runtime) -> APIRouter:
         request.state.principal = "api-token"  # for the access log
 
     write = [Depends(authorized)]
-
-    @router.get("/commitments")
-    def list_commitments(
-        tag: Annotated[list[str] | None, Query(description="any of these tags")] = None,
-        overdue: Annotated[
-            bool | None, Query(description="only overdue (true) or not overdue (false)")
-        ] = None,
-        agreement: Annotated[str | None, Query(max_length=200)] = None,
-        status: Annotated[Status | None, Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = DEFAULT_PAGE,
-        offset: Annotated[int, Query(ge=0, le=10_000_000, description="matching rows to skip")] = 0,
-        cursor: Annotated[
-            str | None, Query(max_length=200, description="next_cursor of the previous page")
-        ] = None,
-    ) -> Response:
-        """One page of commitments in config order, as of now: ``items``, ``total`` (rows matching
-        the filters), ``limit``, ``offset`` and ``next_cursor`` (None on the last page)."""
-        now = runtime.now()
-        model = states_of(planner(), now)
-        after = -1
-        if cursor is not None:
-            position = model.position_of(cursor)
-            if position is None:
-                raise unprocessable(
-                    "cursor",
-                    f"unknown commitment id {cursor[:100]!r} (no longer in the config?): "
-                    "start again without a cursor",
-                )
-            after = position
-        page = model.select(
-            tags=tag or (),
-            agreement=agreement,
-            status=status.value if status is not None else None,
-            overdue=overdue,
-            after=after,
-            offset=offset,
-            limit=limit,
-        )
-        body = {
-            "items": [model.state(row, now).as_json() for row in page.rows],
-            "total": page.total,
-            "limit": limit,
-            "offset": offset,
-            "next_cursor": page.next_cursor,
-        }
-        return JSONResponse(body)
-
-    @router.get("/commitments/{commitment_id}")
-    def get_commitment(commitment_id: str) -> dict[str, Any]:
-        current = planner()
-        found = commitment(current, commitment_id)
-        now = runtime.now()
-        model = states_of(current, now)
-        row = model.row(found.id)
-        assert row is not None  # the model holds every commitment of its planner
-        state = model.state(row, now)
-        watchlist = current.watchlist
-        window = row.window
-        window_json = None
-        if window is not None:
-            assert row.overdue_from is not None
-            window_json = {
-                "precision": window.precision.value,
-                "zone": window.zone,
-                "opens": format_utc(window.opens),
-                "closes": format_utc(window.closes),
-                "due": format_utc(window.due),
-                "overdue_from": format_utc(row.overdue_from),
-            }
-        store = runtime.store
-        changes = [*found.history, *(r.change for r in store.status_changes(found.id))]
-        changes.sort(key=lambda c: c.at)
-        agreement = watchlist.agreement_of(found)
-        ack = actions.active_ack(current, found.id, now)
-        snoozed = actions.active_snooze(current, found.id, now)
-        return {
-            **state.as_json(),
-            "agreement_title": agreement.title if agreement else None,
-            "parties": sorted(watchlist.parties_of(found)),
-            "window": window_json,
-            "history": [
-                {
-                    "at": format_utc(c.at),
-                    "status": c.status.value,
-                    "note": c.note,
-                    "url": c.url,
-                    "origin": c.origin,
-                    "verified": c.verified,
-                    "by": c.actor,
-                    "recorded_at": format_utc(c.recorded_at) if c.recorded_at else None,
-                }
-                for c in changes
-            ],
-            "acknowledged": ack is not None,
-            "snoozed_until": format_utc(snoozed.until) if snoozed else None,
-            "acks": [
-                {"at": format_utc(a.at), "note": a.note, "by": a.actor, "withdrawn": a.lifted}
-                for a in store.acks(found.id)
-            ],
-            "snoozes": [
-                {
-                    "at": format_utc(s.at),
-                    "until": None if s.lifted else format_utc(s.until),
-                    "note": s.note,
-                    "by": s.actor,
-                    "lifted": s.lifted,
-                }
-                for s in store.snoozes(found.id)
-            ],
-            "notifications": [notification_json(r) for r in store.list_notifications(subject=found.id)],
-        }
-
-    @router.get("/notifications")
-    def list_notifications(
-        failed: bool = False, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
-    ) -> list[dict[str, Any]]:
-        records = runtime.store.list_notifications(failed_only=failed, limit=limit)
-        return [notification_json(r) for r in records]
 
     async def perform(action: Action) -> JSONResponse:
         try:

@@ -27,11 +27,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from deadlinewatch.services.agenda import waiting_notices
 from deadlinewatch.storage import Store
 from deadlinewatch.storage.database import create_probe_engine, sqlite_path_of
+from deadlinewatch.storage.readonly import reader_beside
 from deadlinewatch.web.access_log import AccessLog
 from deadlinewatch.web.api import api_router
+from deadlinewatch.web.api_reads import read_router
 from deadlinewatch.web.body_limit import BodySizeLimit
 from deadlinewatch.web.calendar import calendar_identity, render_ics
 from deadlinewatch.web.dashboard import content_security_policy, render_dashboard
+from deadlinewatch.web.dbreads import RETRY_AFTER_SECONDS, DatabaseReads, DatabaseUnavailable
 from deadlinewatch.web.hosts import AllowedHosts
 from deadlinewatch.web.http_metrics import HttpMetrics
 from deadlinewatch.web.metrics import CONTENT_TYPE, MetricsExporter
@@ -39,7 +42,7 @@ from deadlinewatch.web.noncepage import NoncePage
 from deadlinewatch.web.openapi import describe_openapi
 from deadlinewatch.web.probe import DatabaseProbe, ProbeTimeout
 from deadlinewatch.web.read_access import ReadAccess, same_secret
-from deadlinewatch.web.readgate import ReadGate
+from deadlinewatch.web.readgate import ReadGate, read_database
 from deadlinewatch.web.readmodel import SnapshotCache, states_of
 from deadlinewatch.web.runtime import Runtime
 from deadlinewatch.web.settings import HttpSettings
@@ -80,7 +83,19 @@ async def _database_error(request: Request, exc: Exception) -> Response:
             status_code=422,
         )
     _log.warning("database error answering %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+    return JSONResponse(
+        {"detail": "the database does not answer; try again"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _database_late(request: Request, exc: Exception) -> Response:
+    """503 naming the wait, for a read the database did not answer in time (see dbreads.py)."""
+    assert isinstance(exc, DatabaseUnavailable)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
 def _database_ready(probe_store: Store) -> bool:
@@ -93,6 +108,8 @@ def _database_ready(probe_store: Store) -> bool:
 _HEALTHY = b'{"status":"ok"}'
 READS_AT_ONCE = 2  # HTTP reads in progress at once (see readgate.py); measured in bench_read_load.py
 READ_WAIT_SECONDS = 2.0  # the longest a read waits for deliveries in progress to finish
+DATABASE_READ_SECONDS = 4.0  # the longest an HTTP read waits for the database (then 503)
+DATABASE_READERS = 4  # threads (and PostgreSQL connections) for the HTTP surface's reads
 _DASHBOARD_VIEWS = 8  # timeline ranges kept rendered
 # Not a possible token_urlsafe output (those have no '.'), so splitting on it finds only the slots.
 _NONCE_SLOT = "nonce.slot." + secrets.token_hex(8)
@@ -114,10 +131,13 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DatabaseUnavailable, _database_late)
     app.add_exception_handler(DuplicateSlackRequest, duplicate_answer)
     probe = DatabaseProbe()
     probe_store = Store(create_probe_engine(runtime.store.engine))
     exporter = MetricsExporter(runtime, probe, probe_store)
+    reads = DatabaseReads(timeout=DATABASE_READ_SECONDS, workers=DATABASE_READERS)
+    reader = reader_beside(runtime.store.engine, DATABASE_READERS)
 
     @app.middleware("http")
     async def security_headers(
@@ -184,17 +204,19 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
     calendars: SnapshotCache[str] = SnapshotCache()
     dashboards: dict[str, SnapshotCache[NoncePage]] = {}
 
-    def calendar_response() -> Response:
-        planner = runtime.planner()
+    async def calendar_response() -> Response:
+        planner = await run_in_threadpool(runtime.planner)  # a runtime may build it from the database
         if planner is None:
             return JSONResponse({"detail": "no config loaded yet"}, status_code=503)
         now = runtime.now()
-        model = states_of(planner, now)
-        text = calendars.get(
-            (weakref.ref(model), model.revision),
-            lambda: render_ics(planner, now, calendar_identity(runtime.store)),
-            monotonic=time.monotonic,
-        )
+        model = await run_in_threadpool(states_of, planner, now)
+        key = (weakref.ref(model), model.revision)
+        text = calendars.peek(key, monotonic=time.monotonic)
+        if text is None:
+            identity = await read_database(reads, lambda: calendar_identity(reader))
+            text = await run_in_threadpool(
+                calendars.get, key, lambda: render_ics(planner, now, identity), monotonic=time.monotonic
+            )
         return Response(
             text,
             media_type="text/calendar; charset=utf-8",
@@ -202,19 +224,19 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
         )
 
     @app.get("/calendar.ics")
-    def calendar() -> Response:
-        return calendar_response()
+    async def calendar() -> Response:
+        return await calendar_response()
 
     @app.get("/calendar/{token}.ics", include_in_schema=False)
     async def calendar_by_secret_url(token: str, request: Request) -> Response:
         if not same_secret(token, settings.read_token):
             return JSONResponse({"detail": "not found"}, status_code=404)
         request.state.principal = "calendar-url"
-        return await run_in_threadpool(calendar_response)
+        return await calendar_response()
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard(request: Request) -> Response:
-        planner = runtime.planner()
+    async def dashboard(request: Request) -> Response:
+        planner = await run_in_threadpool(runtime.planner)
         now = runtime.now()
         nonce = secrets.token_urlsafe(18)
         headers = {"Content-Security-Policy": content_security_policy(nonce), "Cache-Control": "no-store"}
@@ -222,26 +244,29 @@ def create_app(runtime: Runtime, settings: HttpSettings | None = None) -> FastAP
             empty, _ = render_dashboard(None, now, nonce)
             return HTMLResponse(empty, status_code=503, headers=headers)
         params = dict(request.query_params)
-        model = states_of(planner, now)
-
-        def build() -> NoncePage:
-            # rendered with a placeholder nonce; each response gets its own
-            waiting = waiting_notices(runtime.store)
-            page, _ = render_dashboard(planner, now, _NONCE_SLOT, params=params, waiting=waiting)
-            return NoncePage(page.split(_NONCE_SLOT))
-
+        model = await run_in_threadpool(states_of, planner, now)
         view = "&".join(f"{k}={v}" for k, v in sorted(params.items()))[:200]
         if view not in dashboards and len(dashboards) >= _DASHBOARD_VIEWS:
             dashboards.pop(next(iter(dashboards)))  # the oldest view asked for
         cache = dashboards.setdefault(view, SnapshotCache(min_age=60.0))
         key = (weakref.ref(model), model.revision, now.replace(second=0, microsecond=0))
-        page = cache.get(key, build, monotonic=time.monotonic)
+        page = cache.peek(key, monotonic=time.monotonic)
+        if page is None:
+            waiting = await read_database(reads, lambda: waiting_notices(reader))
+
+            def build() -> NoncePage:
+                # rendered with a placeholder nonce; each response gets its own
+                text, _ = render_dashboard(planner, now, _NONCE_SLOT, params=params, waiting=waiting)
+                return NoncePage(text.split(_NONCE_SLOT))
+
+            page = await run_in_threadpool(lambda: cache.get(key, build, monotonic=time.monotonic))
         if "gzip" in request.headers.get("accept-encoding", ""):
             # compressed once per rendering (GZipMiddleware leaves an encoded body alone)
             headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            return HTMLResponse(page.gzipped(nonce), headers=headers)
-        return HTMLResponse(page.text(nonce), headers=headers)
+            return HTMLResponse(await run_in_threadpool(page.gzipped, nonce), headers=headers)
+        return HTMLResponse(await run_in_threadpool(page.text, nonce), headers=headers)
 
+    app.include_router(read_router(runtime, reads, reader))
     app.include_router(api_router(runtime))
     app.include_router(slack_actions_router(runtime))
     # Added innermost first: each add_middleware wraps everything added before it.

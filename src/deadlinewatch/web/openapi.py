@@ -133,7 +133,11 @@ def _describe(path: str, method: str, operation: dict[str, Any], read_token: boo
     if path == "/readyz":
         responses["503"] = _json({"type": "object"}, "not ready: the body names the failing checks")
     if path in ("/", "/calendar.ics") or path.startswith("/api/"):
-        responses["503"] = _error("no config loaded yet, or the database does not answer")
+        responses["503"] = _error(
+            "no config loaded yet, or the database does not answer (a read waits at most 4 s)"
+        )
+        retry = {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}
+        responses["503"]["headers"] = {"Retry-After": retry}
     if path.startswith("/api/") and method == "get":
         if read_token:
             operation["security"] = [{"bearer": []}]

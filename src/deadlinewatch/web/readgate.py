@@ -15,6 +15,9 @@ next burst), and "busy" lingers for ``linger`` seconds after it was last seen: b
 that wrote rows and the dispatcher's claim of them there is a gap of a few milliseconds in which
 nothing is in flight, and reads let through there would compete with the whole burst.
 
+A read waiting on the database steps out of the gate meanwhile (:func:`outside_gate`): waiting
+costs the loop nothing, and a hung database must not keep cached reads queued behind it.
+
 ``/healthz`` and ``/readyz`` never wait (a health or readiness probe must not queue behind reads
 or time out during a burst), and writes are not gated (they are rare and their handlers are
 owned elsewhere).
@@ -23,13 +26,57 @@ owned elsewhere).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import contextvars
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ReadGate"]
+from deadlinewatch.web.dbreads import DatabaseReads
+
+__all__ = ["ReadGate", "outside_gate", "read_database"]
+
+T = TypeVar("T")
 
 _UNGATED = frozenset({"/healthz", "/readyz"})
+
+
+class _Slot:
+    """One request's place in the gate: whether it holds it right now."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore = semaphore
+        self.held = False
+
+
+_current: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("read_gate_slot", default=None)
+_arrived: contextvars.ContextVar[float | None] = contextvars.ContextVar("read_arrived", default=None)
+
+
+@contextlib.asynccontextmanager
+async def outside_gate() -> AsyncIterator[None]:
+    """Give the current request's gate slot back for the duration (a wait on the database), and
+    take one again afterwards; a no-op for requests the gate does not hold."""
+    slot = _current.get()
+    if slot is None or not slot.held:
+        yield
+        return
+    slot.held = False
+    slot.semaphore.release()
+    try:
+        yield
+    finally:
+        await slot.semaphore.acquire()
+        slot.held = True
+
+
+async def read_database(reads: DatabaseReads, call: Callable[[], T]) -> T:
+    """``call()`` through ``reads``, outside the gate, within the read timeout counted from the
+    request's arrival at the gate (its waits for deliveries and for a slot included)."""
+    async with outside_gate():
+        return await reads.arun(call, since=_arrived.get())
 
 
 class ReadGate:
@@ -68,11 +115,27 @@ class ReadGate:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] in _UNGATED:
             await self.app(scope, receive, send)
             return
+        arrived = _arrived.set(time.monotonic())
+        try:
+            await self._gated(scope, receive, send)
+        finally:
+            _arrived.reset(arrived)
+
+    async def _gated(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait
         await self._wait_for_quiet(loop, deadline)
         if self._gate is None or self._gate[0] is not loop:  # one per serving loop (tests make several)
             self._gate = (loop, asyncio.Semaphore(self.limit))
-        async with self._gate[1]:
+        slot = _Slot(self._gate[1])
+        await slot.semaphore.acquire()
+        slot.held = True
+        token = _current.set(slot)
+        try:
             await self._wait_for_quiet(loop, deadline)
             await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)
+            if slot.held:  # not when a request cancelled while taking its slot back
+                slot.held = False
+                slot.semaphore.release()

@@ -335,6 +335,15 @@ class SnapshotCache(Generic[_T]):
             return entry.value
         return None
 
+    def peek(self, key: object, *, monotonic: Callable[[], float]) -> _T | None:
+        """What :meth:`get` would answer without building (``None``: it would build, or wait for a
+        build under way) — so a caller can fetch what a build needs before asking."""
+        found = self._fresh(key, monotonic())
+        if found is not None or not self._build_lock.locked():
+            return found
+        entry = self._entry
+        return entry.value if entry is not None and _same_source(entry.key, key) else None
+
     def get(self, key: object, build: Callable[[], _T], *, monotonic: Callable[[], float]) -> _T:
         found = self._fresh(key, monotonic())
         if found is not None:

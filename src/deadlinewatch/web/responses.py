@@ -3,10 +3,11 @@ shape as the app's own errors (``{"detail": ...}``) and the same protective head
 
 from __future__ import annotations
 
+from fastapi import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["send_error"]
+__all__ = ["send_error", "unprocessable"]
 
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -26,3 +27,8 @@ async def send_error(
 ) -> None:
     response = JSONResponse({"detail": detail}, status_code=status, headers={**_HEADERS, **(headers or {})})
     await response(scope, receive, send)
+
+
+def unprocessable(field: str, message: str) -> HTTPException:
+    """422 naming the field (``{"detail": {"message": "FIELD: ...", "field": FIELD}}``)."""
+    return HTTPException(422, detail={"message": f"{field}: {message}", "field": field})
