@@ -31,14 +31,14 @@ from deadlinewatch.durations import Duration
 _Step = tuple[datetime | None, Window]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeadlineVersion:
     known_from: datetime | None
     window: Window
     previous_due: datetime | None  # the due in force before this version (``before``)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """The deadline of one commitment: its versions in time order, or an open form."""
 
@@ -71,10 +71,21 @@ class Deadline:
 def compute_deadlines(watchlist: Watchlist, timelines: Mapping[str, StatusTimeline]) -> dict[str, Deadline]:
     """The deadline of every commitment, given every commitment's status timeline."""
     result: dict[str, Deadline] = {}
+    # Fixed dues written alike (same period, zone and `overdue_at`) share their versions.
+    fixed: dict[tuple[CalendarDue | AbsoluteDue, str, bool], tuple[DeadlineVersion, ...]] = {}
     for commitment in watchlist.commitments.values():
         zone = watchlist.zone_of(commitment)
-        if isinstance(commitment.due, OpenDue):
-            result[commitment.id] = Deadline(commitment.id, zone, open_kind=commitment.due.kind)
+        due = commitment.due
+        if isinstance(due, OpenDue):
+            result[commitment.id] = Deadline(commitment.id, zone, open_kind=due.kind)
+            continue
+        if isinstance(due, CalendarDue | AbsoluteDue):
+            key = (due, zone, commitment.overdue_at_opens)
+            shared = fixed.get(key)
+            if shared is None:
+                window = fixed_window(due, zone, commitment.overdue_at_opens)
+                shared = fixed[key] = (DeadlineVersion(None, window, None),)
+            result[commitment.id] = Deadline(commitment.id, zone, shared)
             continue
         steps = _steps(commitment.due, commitment, watchlist, timelines, zone)
         versions: list[DeadlineVersion] = []

@@ -149,7 +149,10 @@ class SubjectKind(StrEnum):
 
 
 def kind_of(data: EventData) -> EventKind:
-    return EventKind(data.kind)
+    return _KINDS[data.kind]
+
+
+_KINDS = {kind.value: kind for kind in EventKind}  # a dict look-up: called once per notice
 
 
 def subject_kind(kind: EventKind) -> SubjectKind:

@@ -12,7 +12,7 @@ from deadlinewatch.domain.localtime import format_utc
 from deadlinewatch.domain.model import EventKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
     """One event occurrence for one subscription.
 

@@ -22,7 +22,7 @@ _AVERAGE_MONTH = timedelta(days=30.436875)
 _NEVER = -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     kind: EventKind
     instant: datetime

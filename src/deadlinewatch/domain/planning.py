@@ -4,14 +4,16 @@
 commitment event, checked against the status at its own instant, filtered per subscription,
 collapsed per kind to the latest when a tick covers more than one (catch-up), held by quiet hours.
 ``lo`` None is a first start: everything before ``hi`` is the initial state. A tick costs
-O(notifications due): pairs wait in a heap keyed by their next instant.
+O(notifications due): schedules wait in a heap keyed by their next instant, each shared by every
+(commitment, subscription) pair with the same deadline and policy, and built only when due
+(:mod:`deadlinewatch.domain.schedulebook`), so 100k commitments keep little in memory.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -35,20 +37,23 @@ from deadlinewatch.domain.model import (
     Commitment,
     EventKind,
     OpenDue,
+    OpenKind,
     Policy,
     Status,
     StatusChange,
     Subscription,
 )
 from deadlinewatch.domain.notifications import Notice
-from deadlinewatch.domain.occurrences import CommitmentSchedule, Occurrence
+from deadlinewatch.domain.occurrences import Occurrence
 from deadlinewatch.domain.quiet import release_instant
+from deadlinewatch.domain.schedulebook import ScheduleBook
 from deadlinewatch.domain.statuses import EffectiveChange, StatusTimeline
 from deadlinewatch.domain.watchlist import Watchlist
 
 _T = TypeVar("_T")
 _EARLY = frozenset({EventKind.REMINDER, EventKind.WINDOW_OPEN})
 _ACKABLE = frozenset({EventKind.OVERDUE, EventKind.ESCALATION})
+_UNCHANGED = StatusTimeline(())
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,6 @@ class Decisions:
     superseded: tuple[Notice, ...] = ()
 
 
-@dataclass
-class _Pair:
-    commitment: Commitment
-    subscription: Subscription
-    schedule: CommitmentSchedule
-    events: frozenset[EventKind]
-
-
 class Planner:
     """Decides notifications for one situation. Calls to :meth:`plan` must move forward in time."""
 
@@ -86,8 +83,12 @@ class Planner:
         watchlist = situation.watchlist
         self.situation = situation  # what it was built from: a fresh Planner can look ahead alone
         self.watchlist = watchlist
+        changes = situation.status_changes
+        # A timeline never changes once built: commitments with no change share the empty one.
         self.timelines: dict[str, StatusTimeline] = {
-            c.id: StatusTimeline([*c.history, *situation.status_changes.get(c.id, ())])
+            c.id: StatusTimeline([*c.history, *changes.get(c.id, ())])
+            if c.history or c.id in changes
+            else _UNCHANGED
             for c in watchlist.commitments.values()
         }
         self.deadlines: dict[str, Deadline] = compute_deadlines(watchlist, self.timelines)
@@ -98,30 +99,51 @@ class Planner:
         for snooze in situation.snoozes:
             self._snoozes.setdefault(snooze.commitment_id, []).append(snooze)
         self._announced: dict[str, datetime | None] = {}
-        schedules: dict[tuple[str, str], CommitmentSchedule] = {}
-        policies: dict[tuple[str, object], Policy] = {}
-        events_of = {s.name: subscription_events(s) for s in watchlist.subscriptions}
-        self._pairs: list[_Pair] = []
-        for commitment in watchlist.commitments.values():
+        self._subscriptions = watchlist.subscriptions
+        self._events_of = [subscription_events(s) for s in watchlist.subscriptions]
+        distinct = {events: i for i, events in enumerate(dict.fromkeys(self._events_of))}
+        self._events_id = [distinct[events] for events in self._events_of]
+        # The (commitment, subscription) pairs, as parallel arrays (100k x 3 pairs stay small), in
+        # the order of output lines (commitment id, then subscription name, by code point), and
+        # each pair's place in config order (the order superseded occurrences are recorded in).
+        self._pair_commitment: list[str] = []
+        self._pair_subscription = array("l")
+        self._pair_entry = array("l")
+        self._pair_config_order = array("q")
+        config_order = {cid: i for i, cid in enumerate(watchlist.commitments)}
+        by_name = sorted(range(len(watchlist.subscriptions)), key=lambda i: watchlist.subscriptions[i].name)
+        count = len(watchlist.subscriptions)
+        self._book = ScheduleBook()
+        policies: dict[tuple[str, OpenKind | None], Policy] = {}
+        instants: dict[tuple[datetime, int, str], datetime] = {}  # announced dates are mostly shared
+        for cid in sorted(watchlist.commitments):
+            commitment = watchlist.commitments[cid]
             open_kind = commitment.due.kind if isinstance(commitment.due, OpenDue) else None
             announced_local = watchlist.announced_of(commitment)
             zone = watchlist.zone_of(commitment)
-            announced = to_instant(announced_local, zone) if announced_local is not None else None
+            announced = None
+            if announced_local is not None:
+                local_key = (announced_local, announced_local.fold, zone)  # equality ignores fold
+                announced = instants.get(local_key)
+                if announced is None:
+                    announced = instants[local_key] = to_instant(announced_local, zone)
             self._announced[commitment.id] = announced
-            for subscription in watchlist.subscriptions:
-                events = events_of[subscription.name]
-                if not events or not watchlist.matches(subscription, commitment):
+            deadline = self.deadlines[commitment.id]
+            for index in by_name:
+                subscription = watchlist.subscriptions[index]
+                if not self._events_of[index] or not watchlist.matches(subscription, commitment):
                     continue
-                name = watchlist.policy_name_for(subscription, commitment)
-                key = (commitment.id, name)
-                if key not in schedules:
-                    policy_key = (name, open_kind)
-                    if policy_key not in policies:
-                        policies[policy_key] = watchlist.policy_named(name, open_kind)
-                    schedules[key] = CommitmentSchedule(
-                        self.deadlines[commitment.id], policies[policy_key], announced, announced_local
-                    )
-                self._pairs.append(_Pair(commitment, subscription, schedules[key], events))
+                policy_key = (watchlist.policy_name_for(subscription, commitment), open_kind)
+                policy = policies.get(policy_key)
+                if policy is None:
+                    policy = policies[policy_key] = watchlist.policy_named(*policy_key)
+                entry = self._book.entry(deadline, policy_key, policy, announced, announced_local)
+                self._pair_commitment.append(cid)
+                self._pair_subscription.append(index)
+                self._pair_entry.append(entry)
+                self._pair_config_order.append(config_order[cid] * count + index)
+        self._book.seal(self._pair_entry)
+        self._send_at: dict[tuple[int, datetime], datetime] = {}  # release instants, in one plan
         self._status_events: list[tuple[datetime, str, int, EffectiveChange]] = sorted(
             (change.noticed, cid, i, change)
             for cid, timeline in self.timelines.items()
@@ -138,7 +160,6 @@ class Planner:
             for s in watchlist.subscriptions
             if s.digest is not None and (s.events is None or EventKind.DIGEST in s.events)
         ]
-        self._heap: list[tuple[datetime, int]] | None = None
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -174,8 +195,8 @@ class Planner:
 
     def next_after(self, instant: datetime) -> datetime | None:
         """The next instant after ``instant`` at which :meth:`plan` would decide anything."""
-        heap = self._ensure_heap(instant)
-        candidates = [heap[0][0]] if heap else []
+        scheduled = self._book.next_after(instant)
+        candidates = [scheduled] if scheduled is not None else []
         for events in (self._status_events, self._deadline_events):
             index = bisect.bisect_right(events, instant, key=lambda e: e[0])
             if index < len(events):
@@ -211,88 +232,61 @@ class Planner:
         return self._plan(lo, hi, catch_up or lo is None)
 
     def _plan(self, lo: datetime | None, hi: datetime, catch_up: bool) -> Decisions:
-        notices: list[Notice] = []
-        superseded: list[Notice] = []
-        for index in self._due_pairs(lo, hi):
-            self._plan_pair(self._pairs[index], lo, hi, catch_up, notices, superseded)
-        if lo is not None:
-            self._plan_changes(lo, hi, catch_up, notices)
-            if not catch_up:
-                self._plan_digests(lo, hi, notices)
-        notices.sort(key=Notice.sort_key)
-        return Decisions(tuple(notices), tuple(superseded))
-
-    def _due_pairs(self, lo: datetime | None, hi: datetime) -> list[int]:
+        due = self._book.take_due(lo, hi)
+        pairs: Iterable[int]
         if lo is None:
-            self._heap = None
-            due = list(range(len(self._pairs)))
+            pairs = range(len(self._pair_entry))
         else:
-            heap = self._ensure_heap(lo)
-            due = []
-            while heap and heap[0][0] <= hi:
-                due.append(heapq.heappop(heap)[1])
-        heap = self._heap if self._heap is not None else []
-        for index in due:
-            nxt = self._pairs[index].schedule.next_after(hi)
-            if nxt is not None:
-                heapq.heappush(heap, (nxt, index))
-        self._heap = heap
-        return sorted(set(due))
-
-    def _ensure_heap(self, instant: datetime) -> list[tuple[datetime, int]]:
-        if self._heap is None:
-            heap = []
-            for index, pair in enumerate(self._pairs):
-                nxt = pair.schedule.next_after(instant)
-                if nxt is not None:
-                    heap.append((nxt, index))
-            heapq.heapify(heap)
-            self._heap = heap
-        return self._heap
-
-    def _plan_pair(
-        self,
-        pair: _Pair,
-        lo: datetime | None,
-        hi: datetime,
-        catch_up: bool,
-        notices: list[Notice],
-        superseded: list[Notice],
-    ) -> None:
-        latest: dict[EventKind, Occurrence] = {}
-        skipped: list[Occurrence] = []
-        for occurrence in pair.schedule.between(lo, hi):
-            if occurrence.kind not in pair.events:
+            pairs = sorted(pair for entry in due for pair in self._book.members(entry))
+        # Pairs come in output order, and each pair's notices by event: every list of notices
+        # sent at one instant is in output order as made (no sort of 100k's of notices).
+        by_instant: dict[datetime, list[Notice]] = {}
+        superseded: list[tuple[int, list[Notice]]] = []
+        chosen: dict[tuple[int, int], tuple[list[Occurrence], list[Occurrence]]] = {}
+        for pair in pairs:
+            entry = self._pair_entry[pair]
+            outcome = due.get(entry)
+            if outcome is None:
                 continue
-            current = latest.get(occurrence.kind)
-            if current is None or occurrence.instant > current.instant:
-                if current is not None:
-                    skipped.append(current)
-                latest[occurrence.kind] = occurrence
-            else:
-                skipped.append(occurrence)
-        if not latest:
-            return
-        if pair.schedule.overdue_due_by(hi):
-            for kind in _EARLY & latest.keys():
-                skipped.append(latest.pop(kind))
-        cid = pair.commitment.id
-        for occurrence in latest.values():
-            fires = hi if catch_up else occurrence.fires_at
-            if self._suppressed(cid, occurrence.kind, occurrence.data, fires):
-                continue
-            notices.append(
-                self._notice(
-                    pair.subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data
+            index = self._pair_subscription[pair]
+            choice = chosen.get((entry, self._events_id[index]))
+            if choice is None:
+                choice = chosen[(entry, self._events_id[index])] = _latest_of_each_kind(
+                    outcome, self._events_of[index]
                 )
-            )
+            latest, skipped = choice
+            if not latest:
+                continue
+            subscription = self._subscriptions[index]
+            cid = self._pair_commitment[pair]
+            plain = self.timelines[cid] is _UNCHANGED and cid not in self._snoozes and cid not in self._acks
+            for occurrence in latest:
+                fires = hi if catch_up else occurrence.fires_at
+                if not plain and self._suppressed(cid, occurrence.kind, occurrence.data, fires):
+                    continue
+                notice = self._notice(
+                    subscription, occurrence.kind, cid, occurrence.instant, fires, occurrence.data, index
+                )
+                sent = by_instant.get(notice.send_at)
+                if sent is None:
+                    sent = by_instant[notice.send_at] = []
+                sent.append(notice)
+            if lo is not None and skipped:
+                chunk = [
+                    self._notice(subscription, o.kind, cid, o.instant, hi, o.data, index) for o in skipped
+                ]
+                superseded.append((self._pair_config_order[pair], chunk))
+        notices = [notice for instant in sorted(by_instant) for notice in by_instant[instant]]
         if lo is not None:
-            for occurrence in skipped:
-                superseded.append(
-                    self._notice(
-                        pair.subscription, occurrence.kind, cid, occurrence.instant, hi, occurrence.data
-                    )
-                )
+            more: list[Notice] = []
+            self._plan_changes(lo, hi, catch_up, more)
+            if not catch_up:
+                self._plan_digests(lo, hi, more)
+            if more:
+                notices = sorted([*notices, *more], key=Notice.sort_key)
+        superseded.sort(key=lambda chunk: chunk[0])  # pair by pair, in config order
+        self._send_at = {}
+        return Decisions(tuple(notices), tuple(n for _, chunk in superseded for n in chunk))
 
     def _suppressed(self, cid: str, kind: EventKind, data: EventData, fires: datetime) -> bool:
         if self.status_at(cid, fires).is_terminal:
@@ -410,8 +404,17 @@ class Planner:
         occurred: datetime,
         fires: datetime,
         data: EventData,
+        index: int | None = None,
     ) -> Notice:
-        send_at = release_instant(subscription.quiet_hours, fires)
+        if subscription.quiet_hours is None:
+            send_at = fires
+        elif index is None:
+            send_at = release_instant(subscription.quiet_hours, fires)
+        else:  # a subscription's pairs share a few instants (all of them in a catch-up)
+            cached = self._send_at.get((index, fires))
+            if cached is None:
+                cached = self._send_at[(index, fires)] = release_instant(subscription.quiet_hours, fires)
+            send_at = cached
         return Notice(subscription.name, subscription.notify, kind, subject, occurred, send_at, data)
 
 
@@ -428,3 +431,28 @@ def _between(
     start = bisect.bisect_right(events, lo, key=lambda e: e[0])
     end = bisect.bisect_right(events, hi, key=lambda e: e[0])
     return events[start:end]
+
+
+def _latest_of_each_kind(
+    outcome: tuple[list[Occurrence], bool], events: frozenset[EventKind]
+) -> tuple[list[Occurrence], list[Occurrence]]:
+    """The occurrences a subscription receiving ``events`` is sent (the latest of each kind, by
+    event order; no reminder or ``window_open`` once an overdue is due), and the ones they
+    supersede, given a schedule's occurrences and whether an overdue is due at their end."""
+    occurrences, overdue_due = outcome
+    latest: dict[EventKind, Occurrence] = {}
+    skipped: list[Occurrence] = []
+    for occurrence in occurrences:
+        if occurrence.kind not in events:
+            continue
+        current = latest.get(occurrence.kind)
+        if current is None or occurrence.instant > current.instant:
+            if current is not None:
+                skipped.append(current)
+            latest[occurrence.kind] = occurrence
+        else:
+            skipped.append(occurrence)
+    if latest and overdue_due:
+        for kind in _EARLY & latest.keys():
+            skipped.append(latest.pop(kind))
+    return sorted(latest.values(), key=lambda o: o.kind.rank), skipped

@@ -84,9 +84,17 @@ class Watchlist:
             return False
         if match.agreements is not None and commitment.agreement not in match.agreements:
             return False
-        if match.tags is not None and not (match.tags & self.tags_of(commitment)):
-            return False
-        return match.parties is None or bool(match.parties & self.parties_of(commitment))
+        if match.tags is None and match.parties is None:
+            return True
+        # tags_of/parties_of without building their sets: this runs for every pair of a plan.
+        agreement = self.agreement_of(commitment)
+        if match.tags is not None:
+            inherited = agreement.tags if agreement is not None else ()
+            if not _any_in(match.tags, commitment.tags, inherited):
+                return False
+        if match.parties is None:
+            return True
+        return _any_in(match.parties, commitment.parties, agreement.parties if agreement is not None else ())
 
     def policy_for(self, subscription: Subscription | None, commitment: Commitment) -> Policy:
         """SPEC §2: subscription > commitment > agreement > ``default``; unset keys come from the
@@ -122,3 +130,8 @@ class Watchlist:
             escalate_after=escalate,
             review_every=review,
         )
+
+
+def _any_in(wanted: frozenset[str], own: tuple[str, ...], inherited: tuple[str, ...]) -> bool:
+    """Whether any of ``own`` or ``inherited`` is ``wanted``."""
+    return any(value in wanted for value in own) or any(value in wanted for value in inherited)

@@ -12,7 +12,7 @@ from deadlinewatch.domain.localtime import to_instant, to_local
 from deadlinewatch.domain.model import AbsoluteDue, CalendarDue, Precision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Window:
     """A known deadline. ``due_local`` is ``closes_local``, or ``opens_local`` with
     ``overdue_at: opens``."""
