@@ -85,7 +85,9 @@ def test_api_reads_on_a_hung_database_answer_503_in_time_and_recover(
         services.append(service)
         service.wait_ready(90)
         for path in (*READS, *FROM_MEMORY):
-            wait_until(lambda p=path: answers(port, p, 200), 60, f"{path} to answer 200", on_fail=service.describe)
+            wait_until(
+                lambda p=path: answers(port, p, 200), 60, f"{path} to answer 200", on_fail=service.describe
+            )
 
         proxy.pause()
         # one read at a time
@@ -140,7 +142,10 @@ def test_api_reads_on_a_hung_database_answer_503_in_time_and_recover(
         resumed = time.monotonic()
         for path in READS:
             wait_until(
-                lambda p=path: answers(port, p, 200), 60, f"{path} to answer 200 again", on_fail=service.describe
+                lambda p=path: answers(port, p, 200),
+                60,
+                f"{path} to answer 200 again",
+                on_fail=service.describe,
             )
         print(f"reads answer 200 again {time.monotonic() - resumed:.2f} s after the proxy resumed")
         assert service.alive()

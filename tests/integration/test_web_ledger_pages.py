@@ -94,7 +94,9 @@ def test_filters_combine_and_total_counts_what_matches(client: TestClient, store
     assert overdue["total"] == len(expected(event="overdue"))
     both = _page(client, event=["overdue", "reminder"], state="superseded")
     assert [row["id"] for row in both["items"]] == expected(state="superseded")
-    narrow = _page(client, commitment="weapons-withdrawal", event="reminder", channel="console", subscription="desk")
+    narrow = _page(
+        client, commitment="weapons-withdrawal", event="reminder", channel="console", subscription="desk"
+    )
     assert [row["id"] for row in narrow["items"]] == expected(subject="weapons-withdrawal", event="reminder")
     assert _page(client, channel="slack")["items"] == []
 

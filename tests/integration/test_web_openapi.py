@@ -115,7 +115,9 @@ def test_what_the_schema_declares(tmp_path: Path) -> None:
         assert "Retry-After" in paths[path]["get"]["responses"]["503"]["headers"]
     one = paths["/api/commitments/{commitment_id}"]["get"]["responses"]["200"]["content"]["application/json"]
     assert one["schema"] == {"$ref": "#/components/schemas/CommitmentDetail"}
-    assert {"history", "acks", "snoozes", "notifications", "window"} <= set(schemas["CommitmentDetail"]["required"])
+    assert {"history", "acks", "snoozes", "notifications", "window"} <= set(
+        schemas["CommitmentDetail"]["required"]
+    )
     ledger = {p["name"] for p in paths["/api/notifications"]["get"]["parameters"]}
     assert ledger >= {"failed", "commitment", "state", "event", "limit", "offset", "cursor"}
     writes = [
