@@ -55,8 +55,10 @@ def to_local(instant: datetime, zone_name: str) -> datetime:
     return instant.astimezone(zone(zone_name)).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=16384)  # a burst or catch-up formats the same few instants over and over
 def format_utc(instant: datetime) -> str:
-    """``2016-08-01T06:00:00Z`` (the year always four digits: ``0001-01-01T10:29:20Z``)."""
+    """``2016-08-01T06:00:00Z`` (the year always four digits: ``0001-01-01T10:29:20Z``). Equal
+    instants give the same text whatever their zone, so caching by instant is exact."""
     return instant.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 

@@ -44,6 +44,11 @@ class Watchlist:
     agreements: Mapping[str, Agreement] = field(default_factory=dict)
     commitments: Mapping[str, Commitment] = field(default_factory=dict)
     subscriptions: tuple[Subscription, ...] = ()
+    # policy_named's answers (a Policy is immutable and depends only on the arguments and
+    # ``policies``); a replace() of the watchlist starts a fresh one.
+    _resolved: dict[tuple[str, OpenKind | None], Policy] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def agreement_of(self, commitment: Commitment) -> Agreement | None:
         return self.agreements.get(commitment.agreement) if commitment.agreement else None
@@ -114,6 +119,12 @@ class Watchlist:
 
     def policy_named(self, name: str, open_kind: OpenKind | None = None) -> Policy:
         """The policy ``name`` resolved key by key: its own, the config's ``default``, built-in."""
+        known = self._resolved.get((name, open_kind))
+        if known is None:
+            known = self._resolved[(name, open_kind)] = self._resolve(name, open_kind)
+        return known
+
+    def _resolve(self, name: str, open_kind: OpenKind | None) -> Policy:
         layers = [self.policies.get(name), self.policies.get(DEFAULT_POLICY), BUILTIN_POLICY]
         chosen = [layer for layer in layers if layer is not None]
         remind = next(p.remind_before for p in chosen if p.remind_before is not None)

@@ -9,7 +9,7 @@ re-deciding a range is harmless because ledger keys are unique.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,14 +228,17 @@ class PlanningService:
                 briefs[cache_key] = dump_brief(notice_brief(planner, notice, detail))
             return briefs[cache_key]
 
+        def rows_of(chunk: Sequence[Notice]) -> list[NewNotification]:
+            rows: list[NewNotification] = []
+            for notice in chunk:
+                rows.extend(self._wanted(new_notifications(notice, dumped_brief=brief(notice))))
+            return rows
+
         notices = decisions.notices
         start = 0
         size = _FIRST_CHUNK
         while start < len(notices):
-            rows: list[NewNotification] = []
-            for notice in notices[start : start + size]:
-                rows.extend(self._wanted(new_notifications(notice, dumped_brief=brief(notice))))
-            self.decided += self.store.insert_notifications(rows)
+            self.decided += self.store.insert_notifications(rows_of(notices[start : start + size]))
             self.on_recorded()
             start += size
             size = _CHUNK
