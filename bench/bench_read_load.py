@@ -367,6 +367,9 @@ async def scale_run(args: argparse.Namespace, tmp: Path, size: int) -> ScaleRow:
             return row
         row.first_plan = service.ready - service.launched
         row.rss_ready = rss_mib(service.proc.pid)
+        # Reads yield to deliveries due in the last 10 s (the start-up catch-up included): measure
+        # read latency once that has passed (--settle 0 measures from the first answer on).
+        await asyncio.sleep(args.settle)
         base = f"http://127.0.0.1:{service.port}"
         rng = random.Random(3)
         async with ClientSession(timeout=ClientTimeout(total=300), auto_decompress=False) as session:
@@ -517,6 +520,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="sequential requests per endpoint")
     parser.add_argument("--endpoint-seconds", type=float, default=30.0, help="time budget per endpoint")
     parser.add_argument("--start-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--settle", type=float, default=12.0, help="seconds from ready to the latency measurements"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--json", help="also write the tables to this file")
     return parser.parse_args(argv)
