@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -188,7 +189,9 @@ class Service:
         try:
             await self.leadership.start()  # one attempt now: a lone replica leads from the start
             self._channel_set = build_channels(self.config, self._session, proxies=self.proxies)
+            began = time.monotonic()
             await self.worker.run(lambda: self._install(self.config))
+            log.info("config installed (planner built) in %.1f s", time.monotonic() - began)
             digest = await asyncio.to_thread(config_digest, self.config.files)
             self.telemetry.config_loaded(digest, utc_now())
             self.dispatcher = Dispatcher(
@@ -229,7 +232,13 @@ class Service:
             if server is not None:
                 sockets = [self.http_socket] if self.http_socket is not None else None
                 tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="http"))
+            began = time.monotonic()
             await self._plan()
+            log.info(
+                "first plan: %d notifications recorded in %.1f s",
+                self.planning.decided,
+                time.monotonic() - began,
+            )
             self._planning_ready = True
             await self._announce()
             self._schedule_sources()

@@ -8,6 +8,7 @@ import asyncio
 import os
 import socket
 import sys
+import time
 
 from deadlinewatch import bootstrap
 from deadlinewatch.cli import EXIT_PORT_IN_USE
@@ -28,10 +29,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     3 the HTTP address could not be bound (checked first, before the database is touched)."""
     setup_logging()
     path = bootstrap.config_path(args.config)
+    started = time.monotonic()
     config = bootstrap.load_or_report(path)
     if config is None:
         print("deadlinewatch run: the config is invalid (errors above); nothing started", file=sys.stderr)
         return 1
+    log.info(
+        "config loaded: %d commitments in %.1f s",
+        len(config.watchlist.commitments),
+        time.monotonic() - started,
+    )
     try:
         choice = bootstrap.choose_database(args.database, config, path)
     except bootstrap.DatabaseProblem as exc:

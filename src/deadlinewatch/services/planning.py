@@ -270,9 +270,16 @@ def _dues(planner: Planner, now: datetime) -> dict[str, list[str | None]]:
     """Per commitment: how its due is written (form, zone, overdue_at) and the due in force."""
     watchlist = planner.watchlist
     result: dict[str, list[str | None]] = {}
+    # Commitments written alike share their parsed due (the loader parses each text once): write
+    # each (due, zone, overdue_at) out once. The dues stay referenced, so their ids are stable here.
+    specs: dict[tuple[int, str, bool], str] = {}
     for cid, deadline in planner.deadlines.items():
         commitment = watchlist.commitments[cid]
-        spec = repr((commitment.due, watchlist.zone_of(commitment), commitment.overdue_at_opens))
+        zone = watchlist.zone_of(commitment)
+        key = (id(commitment.due), zone, commitment.overdue_at_opens)
+        spec = specs.get(key)
+        if spec is None:
+            spec = specs[key] = repr((commitment.due, zone, commitment.overdue_at_opens))
         window = deadline.window_at(now)
         result[cid] = [spec, format_utc(window.due) if window else None]
     return result
