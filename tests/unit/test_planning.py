@@ -134,3 +134,26 @@ def repeat_of(notice: object) -> int | None:
     """The ``repeat`` of an overdue notice or ledger row (None for other events)."""
     data = getattr(notice, "data", None)
     return data.repeat if isinstance(data, Overdue) else None
+
+
+def test_a_catch_up_supersedes_early_kinds_in_event_order_whatever_the_hash_seed() -> None:
+    """Once an overdue is due, the latest reminder and window_open are superseded: in the order of
+    SPEC §5's table (reminder, then window_open), not a set's order, which follows PYTHONHASHSEED
+    and made the ledger's superseded rows come in a different order from run to run."""
+    from deadlinewatch.domain.events import Reminder, WindowOpen
+    from deadlinewatch.domain.occurrences import Occurrence
+    from deadlinewatch.domain.planning import _latest_of_each_kind
+
+    at = datetime(2026, 8, 1, tzinfo=UTC)
+    window = Occurrence(
+        EventKind.WINDOW_OPEN, at, at, WindowOpen("2026-08-01T00:00:00Z", "2026-09-01T00:00:00Z")
+    )
+    reminder = Occurrence(
+        EventKind.REMINDER, at + timedelta(days=1), at, Reminder("2026-09-01T00:00:00Z", "30d")
+    )
+    overdue = Occurrence(EventKind.OVERDUE, at + timedelta(days=31), at, Overdue("2026-09-01T00:00:00Z", 0))
+    everything = frozenset(EventKind)
+    for order in ([window, reminder, overdue], [overdue, reminder, window]):
+        latest, skipped = _latest_of_each_kind((order, True), everything)
+        assert latest == [overdue]
+        assert [o.kind for o in skipped] == [EventKind.REMINDER, EventKind.WINDOW_OPEN]

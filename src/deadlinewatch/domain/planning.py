@@ -453,6 +453,7 @@ def _latest_of_each_kind(
         else:
             skipped.append(occurrence)
     if latest and overdue_due:
-        for kind in _EARLY & latest.keys():
+        # in event order: a set's iteration order would follow PYTHONHASHSEED from run to run
+        for kind in sorted(_EARLY & latest.keys(), key=lambda k: k.rank):
             skipped.append(latest.pop(kind))
     return sorted(latest.values(), key=lambda o: o.kind.rank), skipped
