@@ -9,7 +9,7 @@ re-deciding a range is harmless because ledger keys are unique.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -216,9 +216,9 @@ class PlanningService:
         is small (the first deliveries of a burst leave at once); later ones are larger (fewer
         commits while a start-up catch-up of hundreds of thousands of rows is written)."""
         # A commitment's brief at an instant, made and dumped once for every notice about it then.
-        briefs: dict[tuple[str, datetime], Mapping[str, Any] | None] = {}
+        briefs: dict[tuple[str, datetime], dict[str, Any] | None] = {}
 
-        def brief(notice: Notice) -> Mapping[str, Any] | None:
+        def brief(notice: Notice) -> dict[str, Any] | None:
             if notice.event is EventKind.DIGEST or notice.event in OPERATIONAL_EVENTS:
                 return dump_brief(notice_brief(planner, notice, detail))
             cache_key = (notice.subject, notice.send_at)

@@ -8,7 +8,7 @@ without tags: the event kind comes from the row's ``event`` column and the brief
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -19,6 +19,21 @@ from deadlinewatch.domain.model import EventKind
 _EVENTS: TypeAdapter[EventData] = TypeAdapter(Annotated[EventData, Field(discriminator="kind")])
 _BRIEFS: TypeAdapter[Brief] = TypeAdapter(Annotated[Brief, Field(discriminator="kind")])
 _LEGACY_BRIEF_KEYS = {"commitment": "commitment", "digest": "digest", "operational": "operational"}
+
+
+class StoredPayload(TypedDict):
+    """The JSON document a ledger row keeps of its notification, written once at decision time:
+    the notice's fields as text, its event as :func:`dump_event` wrote it, and its brief as
+    :func:`dump_brief` wrote it (``None`` for subjects without one)."""
+
+    subscription: str
+    channels: list[str]
+    event: str
+    subject: str
+    occurred: str
+    send_at: str
+    data: dict[str, Any]
+    brief: dict[str, Any] | None
 
 
 class PayloadError(ValueError):

@@ -12,7 +12,7 @@ from deadlinewatch.domain.events import EventData
 from deadlinewatch.domain.localtime import format_utc, parse_utc
 from deadlinewatch.domain.model import EventKind, Status, StatusChange
 from deadlinewatch.domain.notifications import Notice
-from deadlinewatch.storage.payloads import dump_brief, dump_event, load_brief, load_event
+from deadlinewatch.storage.payloads import StoredPayload, dump_brief, dump_event, load_brief, load_event
 from deadlinewatch.storage.tables import NotificationState
 
 __all__ = [
@@ -99,19 +99,19 @@ class NewNotification:
         )
 
 
-def notice_payload(notice: Notice, brief: Mapping[str, Any] | None) -> dict[str, Any]:
+def notice_payload(notice: Notice, brief: dict[str, Any] | None) -> StoredPayload:
     """The JSON a ledger row of ``notice`` keeps (the same for each of its channels); ``brief`` is
     the brief as :func:`~deadlinewatch.storage.payloads.dump_brief` wrote it."""
-    return {
-        "subscription": notice.subscription,
-        "channels": list(notice.channels),
-        "event": notice.event.value,
-        "subject": notice.subject,
-        "occurred": format_utc(notice.occurred),
-        "send_at": format_utc(notice.send_at),
-        "data": dump_event(notice.data),
-        "brief": brief,
-    }
+    return StoredPayload(
+        subscription=notice.subscription,
+        channels=list(notice.channels),
+        event=notice.event.value,
+        subject=notice.subject,
+        occurred=format_utc(notice.occurred),
+        send_at=format_utc(notice.send_at),
+        data=dump_event(notice.data),
+        brief=brief,
+    )
 
 
 def new_notifications(
@@ -120,7 +120,7 @@ def new_notifications(
     *,
     state: NotificationState = NotificationState.PENDING,
     reason: str | None = None,
-    dumped_brief: Mapping[str, Any] | None = None,
+    dumped_brief: dict[str, Any] | None = None,
 ) -> list[NewNotification]:
     """One row per channel of ``notice`` (its fan-out), sharing one payload. ``dumped_brief``, when
     given, is ``dump_brief(brief)`` already made (a burst shares one brief among many notices)."""
